@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Top-level driver for the TPM 2.0 resource manager overlay.  The kernel
+# tree lives in build/linux (see tools/testing/tpm2-rm/build-tree).
+
+T := tools/testing/tpm2-rm
+
+.PHONY: all setup kernel vanilla debug apply check run shell patches clean
+
+all: kernel
+
+setup:
+	@$(T)/setup
+
+apply: setup
+	@$(T)/build-tree apply
+
+kernel: setup
+	@$(T)/build-tree kernel rm
+
+vanilla: setup
+	@$(T)/build-tree kernel vanilla
+
+debug: setup
+	@$(T)/build-tree kernel rm-debug
+
+check:
+	@$(T)/check
+
+run: kernel
+	@$(T)/demo
+
+shell: kernel
+	@$(T)/vm-run --interactive -- /bin/bash -i
+
+patches: apply
+	@rm -rf build/patches
+	@git -C build/linux format-patch -q --cover-letter -o ../patches base..HEAD
+	@ls build/patches
+
+clean:
+	rm -rf build/out-* build/vm build/check build/patches
