@@ -30,6 +30,9 @@ check:
 run: kernel
 	@$(T)/demo
 
+run-vanilla: vanilla
+	@KERNEL=vanilla $(T)/demo
+
 shell: kernel
 	@$(T)/vm-run --interactive -- /bin/bash -i
 

@@ -220,39 +220,42 @@ static void parse_cmd_random(struct kunit *test)
 
 static void parse_rsp(struct kunit *test)
 {
+	struct tbuf *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct tbuf *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	struct tpm2_rm_cmd cmd;
 	struct tpm2_rm_rsp rsp;
-	struct tbuf c, t = {};
 
-	build_sign(&c, 0x80000001, 0x02000000);
-	KUNIT_ASSERT_EQ(test, 0, tpm2_rm_parse_cmd(c.b, c.n, CC_ATTRS(1, 0), &cmd));
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	build_sign(c, 0x80000001, 0x02000000);
+	KUNIT_ASSERT_EQ(test, 0, tpm2_rm_parse_cmd(c->b, c->n, CC_ATTRS(1, 0), &cmd));
 
-	put16(&t, TPM2_ST_SESSIONS);
-	put32(&t, 0);
-	put32(&t, 0);
-	put32(&t, 6);		/* parameterSize */
-	put16(&t, 4);
-	put32(&t, 0xDEADBEEF);
-	put16(&t, 16);		/* nonce */
-	t.n += 16;
-	put8(&t, 0);		/* continueSession clear: session ended */
-	put16(&t, 32);
-	t.n += 32;
-	fix_size(&t);
-	KUNIT_ASSERT_EQ(test, 0, tpm2_rm_parse_rsp(t.b, t.n, &cmd, &rsp));
+	put16(t, TPM2_ST_SESSIONS);
+	put32(t, 0);
+	put32(t, 0);
+	put32(t, 6);		/* parameterSize */
+	put16(t, 4);
+	put32(t, 0xDEADBEEF);
+	put16(t, 16);		/* nonce */
+	t->n += 16;
+	put8(t, 0);		/* continueSession clear: session ended */
+	put16(t, 32);
+	t->n += 32;
+	fix_size(t);
+	KUNIT_ASSERT_EQ(test, 0, tpm2_rm_parse_rsp(t->b, t->n, &cmd, &rsp));
 	KUNIT_EXPECT_EQ(test, rsp.rc, 0);
 	KUNIT_EXPECT_FALSE(test, rsp.has_handle);
 	KUNIT_EXPECT_EQ(test, rsp.nr_sessions, 1);
 	KUNIT_EXPECT_EQ(test, rsp.session_attrs[0], 0);
 
 	/* a session area that does not end the response is refused */
-	t.n -= 1;
-	fix_size(&t);
-	KUNIT_EXPECT_EQ(test, -EIO, tpm2_rm_parse_rsp(t.b, t.n, &cmd, &rsp));
+	t->n -= 1;
+	fix_size(t);
+	KUNIT_EXPECT_EQ(test, -EIO, tpm2_rm_parse_rsp(t->b, t->n, &cmd, &rsp));
 
 	/* error responses are ten bytes and carry nothing else */
-	t.n = tpm2_rm_error_rsp(t.b, 0x902);
-	KUNIT_ASSERT_EQ(test, 0, tpm2_rm_parse_rsp(t.b, t.n, &cmd, &rsp));
+	t->n = tpm2_rm_error_rsp(t->b, 0x902);
+	KUNIT_ASSERT_EQ(test, 0, tpm2_rm_parse_rsp(t->b, t->n, &cmd, &rsp));
 	KUNIT_EXPECT_EQ(test, rsp.rc, 0x902);
 	KUNIT_EXPECT_EQ(test, rsp.size, TPM_HEADER_SIZE);
 }

@@ -182,6 +182,11 @@ class Client:
                 s.nonce_tpm = nonce
 
     # -- commands --
+    def marker(self):
+        """A GetRandom of an unusual size that brackets a workload in
+        swtpm's log (tools/testing/tpm2-rm/tpmlog)."""
+        self.send(CC_GET_RANDOM, params=struct.pack(">H", 0x7A1))
+
     def get_random(self, n=16):
         rsp = self.send(CC_GET_RANDOM, params=struct.pack(">H", n))
         return Reader(rsp, 10).b2()
