@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * TPM 2.0 resource manager: residency, i.e. which contexts are in the TPM.
+ *
+ * Policy.  A context stays loaded after the command that used it, for as
+ * long as the TPM has room; a command loads only what it names.  When a
+ * command needs a slot that is taken, the least recently used context
+ * that the command does not name is evicted, whichever client holds it:
+ * clients share the TPM's few slots instead of owning fixed ones.  In a
+ * steady state where the working set fits, a client command costs one
+ * TPM command.
+ *
+ * Eviction costs as little as the context allows.  A plain object's
+ * saved context never changes, so it is saved once and afterwards only
+ * flushed ("save-once").  A sequence changes with each use and is saved
+ * again after it was used.  A session leaves the TPM's memory by being
+ * saved (a flush would end it); its handle stays the same when it is
+ * loaded again.
+ *
+ * Nothing here sends a command itself: tpm2-rm-io.c does.
+ */
+#include <linux/slab.h>
+#include <linux/tpm.h>
+#include "tpm2-rm.h"
+#include "tpm2-rm-io.h"
+
+static struct list_head *resident_list(struct tpm2_rm *rm,
+				       struct tpm2_rm_ctx *ctx)
+{
+	return ctx->kind == TPM2_RM_SESSION ? &rm->sessions : &rm->objects;
+}
+
+static unsigned int *resident_count(struct tpm2_rm *rm,
+				    struct tpm2_rm_ctx *ctx)
+{
+	return ctx->kind == TPM2_RM_SESSION ? &rm->nr_sessions : &rm->nr_objects;
+}
+
+/**
+ * tpm2_rm_set_resident() - record that a context is loaded at @phandle
+ * @rm:		resource manager
+ * @ctx:	the context, not resident yet
+ * @phandle:	its TPM handle
+ */
+void tpm2_rm_set_resident(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx,
+			  u32 phandle)
+{
+	ctx->phandle = phandle;
+	ctx->resident = true;
+	list_add_tail(&ctx->lru, resident_list(rm, ctx));
+	(*resident_count(rm, ctx))++;
+}
+
+/**
+ * tpm2_rm_clear_resident() - record that a context left the TPM
+ * @rm:		resource manager
+ * @ctx:	the context
+ */
+void tpm2_rm_clear_resident(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
+{
+	if (!ctx->resident)
+		return;
+	list_del_init(&ctx->lru);
+	(*resident_count(rm, ctx))--;
+	ctx->resident = false;
+}
+
+/**
+ * tpm2_rm_touch() - mark a context most recently used
+ * @rm:		resource manager
+ * @ctx:	the context
+ */
+void tpm2_rm_touch(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
+{
+	ctx->last_use = rm->clock;
+	if (ctx->resident)
+		list_move_tail(&ctx->lru, resident_list(rm, ctx));
+}
+
+static void set_blob(struct tpm2_rm_ctx *ctx, u8 *blob, u16 len)
+{
+	kfree(ctx->blob);
+	ctx->blob = blob;
+	ctx->blob_len = len;
+	ctx->blob_valid = blob != NULL;
+}
+
+/**
+ * tpm2_rm_forget_blob() - drop a saved context that is no longer current
+ * @ctx:	the context
+ */
+void tpm2_rm_forget_blob(struct tpm2_rm_ctx *ctx)
+{
+	set_blob(ctx, NULL, 0);
+}
+
+/**
+ * tpm2_rm_evict() - take a resident context out of the TPM
+ * @rm:		resource manager
+ * @ctx:	resident, not pinned
+ *
+ * Objects and sequences are saved unless their saved context is current,
+ * then flushed; sessions are saved.  If the save fails the context stays
+ * resident; if only the flush fails it is no longer tracked as resident,
+ * since its saved context is safe.
+ *
+ * Return: 0, a TPM response code, or a negative errno.
+ */
+int tpm2_rm_evict(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
+{
+	u16 len;
+	u8 *blob;
+	int rc;
+
+	if (!ctx->blob_valid || ctx->kind == TPM2_RM_SESSION) {
+		rc = tpm2_rm_save(rm, ctx->phandle, &blob, &len);
+		if (rc)
+			return rc;
+		set_blob(ctx, blob, len);
+	}
+	rm->stats.evictions++;
+	tpm2_rm_clear_resident(rm, ctx);
+	if (ctx->kind == TPM2_RM_SESSION)
+		return 0;
+	return tpm2_rm_flush(rm, ctx->phandle);
+}
+
+/**
+ * tpm2_rm_restore() - load an evicted context again
+ * @rm:		resource manager
+ * @ctx:	not resident, with a saved context
+ *
+ * A session's saved context is consumed by the load; an object's stays
+ * valid (save-once); a sequence's stays valid until the sequence is used.
+ *
+ * Return: 0, a TPM response code, or a negative errno.  A context the TPM
+ * refuses to load is marked dead.
+ */
+int tpm2_rm_restore(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
+{
+	u32 handle;
+	int rc;
+
+	if (ctx->dead || !ctx->blob)
+		return TPM2_RC_HANDLE;
+	rc = tpm2_rm_load(rm, ctx->blob, ctx->blob_len, &handle);
+	if (rc > 0 && rc != TPM2_RC_OBJECT_MEMORY &&
+	    rc != TPM2_RC_SESSION_MEMORY && (rc & 0x900) != 0x900)
+		ctx->dead = true;
+	if (rc)
+		return rc;
+	if (ctx->kind == TPM2_RM_SESSION)
+		tpm2_rm_forget_blob(ctx);
+	tpm2_rm_set_resident(rm, ctx, handle);
+	return 0;
+}
+
+static struct tpm2_rm_ctx *lru_victim(struct list_head *list)
+{
+	struct tpm2_rm_ctx *ctx;
+
+	list_for_each_entry(ctx, list, lru)
+		if (!ctx->pinned)
+			return ctx;
+	return NULL;
+}
+
+/**
+ * tpm2_rm_evict_one() - evict the least recently used unpinned context
+ * @rm:		resource manager
+ * @sessions:	a session rather than an object or sequence
+ *
+ * Return: 0, -ENOSPC if every resident context of that kind is pinned,
+ * a TPM response code, or a negative errno.
+ */
+int tpm2_rm_evict_one(struct tpm2_rm *rm, bool sessions)
+{
+	struct tpm2_rm_ctx *victim;
+
+	victim = lru_victim(sessions ? &rm->sessions : &rm->objects);
+	if (!victim)
+		return -ENOSPC;
+	return tpm2_rm_evict(rm, victim);
+}
+
+/**
+ * tpm2_rm_make_room() - evict until the TPM has room
+ * @rm:		resource manager
+ * @objects:	object slots needed
+ * @sessions:	session slots needed
+ *
+ * Return: 0, -ENOSPC if pinned contexts leave too little room (the TPM
+ * then decides), a TPM response code, or a negative errno.
+ */
+int tpm2_rm_make_room(struct tpm2_rm *rm, unsigned int objects,
+		      unsigned int sessions)
+{
+	int rc;
+
+	while (rm->nr_objects && rm->nr_objects + objects > rm->max_objects) {
+		rc = tpm2_rm_evict_one(rm, false);
+		if (rc)
+			return rc;
+	}
+	while (rm->nr_sessions && rm->nr_sessions + sessions > rm->max_sessions) {
+		rc = tpm2_rm_evict_one(rm, true);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/**
+ * tpm2_rm_evict_all() - evict every unpinned resident context
+ * @rm:		resource manager
+ *
+ * Used before a command that does not come through the resource manager
+ * and may look at or take every slot (/dev/tpmN).
+ *
+ * Return: 0 or the first error.
+ */
+int tpm2_rm_evict_all(struct tpm2_rm *rm)
+{
+	int rc = 0;
+
+	while (!rc && rm->nr_objects)
+		rc = tpm2_rm_evict_one(rm, false);
+	while (!rc && rm->nr_sessions)
+		rc = tpm2_rm_evict_one(rm, true);
+	return rc == -ENOSPC ? 0 : rc;
+}
+
+/**
+ * tpm2_rm_foreign_room() - make room for a command the kernel itself sends
+ * @rm:		resource manager
+ * @buf:	the command
+ * @len:	its length
+ *
+ * Kernel callers (IMA, trusted keys, the kernel's HMAC session, hwrng)
+ * do not know what clients keep resident.  A command that creates an
+ * object or session, or names a persistent handle (the TPM copies it
+ * into an object slot), gets the slots it needs.
+ */
+void tpm2_rm_foreign_room(struct tpm2_rm *rm, const u8 *buf, size_t len)
+{
+	unsigned int objects = 0, sessions = 0, nr, i;
+	u32 cc, attrs;
+
+	if (len < TPM_HEADER_SIZE || (!rm->nr_objects && !rm->nr_sessions))
+		return;
+	cc = be32_to_cpup((__be32 *)(buf + 6));
+	if (rm->ops->cc_attrs(rm, cc, &attrs))
+		return;
+	nr = min_t(unsigned int, tpm2_rm_cc_handles(attrs),
+		   (len - TPM_HEADER_SIZE) / 4);
+	for (i = 0; i < nr; i++)
+		if (buf[TPM_HEADER_SIZE + 4 * i] == TPM2_HT_PERSISTENT)
+			objects++;
+	if (cc == TPM2_CC_START_AUTH_SESS)
+		sessions++;
+	else if (cc == TPM2_CC_CONTEXT_LOAD)
+		objects++, sessions++;
+	else if (tpm2_rm_cc_rhandle(attrs))
+		objects++;
+	tpm2_rm_make_room(rm, objects, sessions);
+}

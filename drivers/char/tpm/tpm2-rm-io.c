@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * TPM 2.0 resource manager: the commands it sends on its own behalf.
+ *
+ * This is the only file that builds ContextSave, ContextLoad,
+ * FlushContext and GetCapability commands; everything goes through the
+ * transport in &struct tpm2_rm_ops, so the KUnit suite can put a fake TPM
+ * there.  Each function returns 0, a positive TPM response code, or a
+ * negative errno from the transport.
+ */
+#include <linux/slab.h>
+#include "tpm.h"
+#include <linux/unaligned.h>
+#include "tpm2-rm.h"
+#include "tpm2-rm-io.h"
+
+static void put_header(u8 *buf, u32 len, u32 cc)
+{
+	put_unaligned_be16(TPM2_ST_NO_SESSIONS, buf);
+	put_unaligned_be32(len, buf + 2);
+	put_unaligned_be32(cc, buf + 6);
+}
+
+/**
+ * tpm2_rm_xmit() - send one command and check the response's shape
+ * @rm:		resource manager
+ * @buf:	command, TPM_BUFSIZE bytes of room
+ * @len:	command length
+ *
+ * Return: the response length (at least a header), or a negative errno.
+ */
+ssize_t tpm2_rm_xmit(struct tpm2_rm *rm, u8 *buf, size_t len)
+{
+	ssize_t ret;
+
+	rm->stats.tpm_commands++;
+	ret = rm->ops->transmit(rm, buf, len);
+	if (ret >= 0 && (ret < TPM_HEADER_SIZE ||
+			 get_unaligned_be32(buf + 2) != ret))
+		ret = -EIO;
+	return ret;
+}
+
+static int rm_io(struct tpm2_rm *rm, u32 len, size_t *rsp_len)
+{
+	ssize_t ret = tpm2_rm_xmit(rm, rm->io, len);
+
+	if (ret < 0)
+		return ret;
+	*rsp_len = ret;
+	return get_unaligned_be32(rm->io + 6);
+}
+
+/**
+ * tpm2_rm_save() - ContextSave a loaded context
+ * @rm:		resource manager
+ * @handle:	TPM handle of the context
+ * @blob:	on success, a new allocation holding the TPMS_CONTEXT
+ * @blob_len:	its length
+ *
+ * The allocation is charged to the caller's memory cgroup.
+ *
+ * Return: 0, a TPM response code, or a negative errno.
+ */
+int tpm2_rm_save(struct tpm2_rm *rm, u32 handle, u8 **blob, u16 *blob_len)
+{
+	size_t len;
+	int rc;
+
+	put_header(rm->io, TPM_HEADER_SIZE + 4, TPM2_CC_CONTEXT_SAVE);
+	put_unaligned_be32(handle, rm->io + TPM_HEADER_SIZE);
+	rm->stats.saves++;
+	rc = rm_io(rm, TPM_HEADER_SIZE + 4, &len);
+	if (rc)
+		return rc;
+	/* TPMS_CONTEXT: sequence, savedHandle, hierarchy, TPM2B blob */
+	if (len < TPM_HEADER_SIZE + 18 || len - TPM_HEADER_SIZE > U16_MAX)
+		return -EIO;
+	*blob = kmemdup(rm->io + TPM_HEADER_SIZE, len - TPM_HEADER_SIZE,
+			GFP_KERNEL_ACCOUNT);
+	if (!*blob)
+		return -ENOMEM;
+	*blob_len = len - TPM_HEADER_SIZE;
+	return 0;
+}
+
+/**
+ * tpm2_rm_load() - ContextLoad a saved context
+ * @rm:		resource manager
+ * @blob:	TPMS_CONTEXT
+ * @blob_len:	its length
+ * @handle:	on success, the handle the TPM gave it
+ *
+ * Return: 0, a TPM response code, or a negative errno.
+ */
+int tpm2_rm_load(struct tpm2_rm *rm, const u8 *blob, u16 blob_len, u32 *handle)
+{
+	size_t len;
+	int rc;
+
+	if (TPM_HEADER_SIZE + blob_len > TPM_BUFSIZE)
+		return -E2BIG;
+	put_header(rm->io, TPM_HEADER_SIZE + blob_len, TPM2_CC_CONTEXT_LOAD);
+	memcpy(rm->io + TPM_HEADER_SIZE, blob, blob_len);
+	rm->stats.loads++;
+	rc = rm_io(rm, TPM_HEADER_SIZE + blob_len, &len);
+	if (rc)
+		return rc;
+	if (len < TPM_HEADER_SIZE + 4)
+		return -EIO;
+	*handle = get_unaligned_be32(rm->io + TPM_HEADER_SIZE);
+	return 0;
+}
+
+/**
+ * tpm2_rm_flush() - FlushContext a handle
+ * @rm:		resource manager
+ * @handle:	TPM handle
+ *
+ * Return: 0, a TPM response code, or a negative errno.
+ */
+int tpm2_rm_flush(struct tpm2_rm *rm, u32 handle)
+{
+	size_t len;
+
+	put_header(rm->io, TPM_HEADER_SIZE + 4, TPM2_CC_FLUSH_CONTEXT);
+	put_unaligned_be32(handle, rm->io + TPM_HEADER_SIZE);
+	rm->stats.flushes++;
+	return rm_io(rm, TPM_HEADER_SIZE + 4, &len);
+}
+
+/**
+ * tpm2_rm_get_property() - read one TPM_PT property
+ * @rm:		resource manager
+ * @prop:	property
+ * @value:	its value
+ *
+ * Return: 0, a TPM response code, or a negative errno (-ENOENT if the TPM
+ * does not report @prop).
+ */
+int tpm2_rm_get_property(struct tpm2_rm *rm, u32 prop, u32 *value)
+{
+	size_t len;
+	int rc;
+
+	put_header(rm->io, TPM_HEADER_SIZE + 12, TPM2_CC_GET_CAPABILITY);
+	put_unaligned_be32(TPM2_CAP_TPM_PROPERTIES, rm->io + 10);
+	put_unaligned_be32(prop, rm->io + 14);
+	put_unaligned_be32(1, rm->io + 18);
+	rc = rm_io(rm, TPM_HEADER_SIZE + 12, &len);
+	if (rc)
+		return rc;
+	/* moreData u8, capability u32, count u32, {property, value} */
+	if (len < TPM_HEADER_SIZE + 17 ||
+	    get_unaligned_be32(rm->io + 15) < 1 ||
+	    get_unaligned_be32(rm->io + 19) != prop)
+		return -ENOENT;
+	*value = get_unaligned_be32(rm->io + 23);
+	return 0;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * TPM 2.0 resource manager: commands sent on its own behalf
+ * (tpm2-rm-io.c).
+ */
+#ifndef __TPM2_RM_IO_H__
+#define __TPM2_RM_IO_H__
+
+#include <linux/types.h>
+
+struct tpm2_rm;
+
+#define TPM2_PT_HR_TRANSIENT_MIN	0x10E
+#define TPM2_PT_HR_LOADED_MIN		0x110
+
+ssize_t tpm2_rm_xmit(struct tpm2_rm *rm, u8 *buf, size_t len);
+int tpm2_rm_save(struct tpm2_rm *rm, u32 handle, u8 **blob, u16 *blob_len);
+int tpm2_rm_load(struct tpm2_rm *rm, const u8 *blob, u16 blob_len, u32 *handle);
+int tpm2_rm_flush(struct tpm2_rm *rm, u32 handle);
+int tpm2_rm_get_property(struct tpm2_rm *rm, u32 prop, u32 *value);
+
+#endif /* __TPM2_RM_IO_H__ */

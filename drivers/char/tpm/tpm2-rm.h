@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * TPM 2.0 resource manager: the state it keeps per chip and per client.
+ *
+ * Locking: all of it is protected by the chip's tpm_mutex, which every
+ * command (a client's, the kernel's, the resource manager's own) holds
+ * from tpm_try_get_ops() to tpm_put_ops().  The KUnit suite, which has no
+ * chip, runs single-threaded.  Nothing here sleeps in atomic context.
+ */
+#ifndef __TPM2_RM_H__
+#define __TPM2_RM_H__
+
+#include <linux/list.h>
+#include <linux/types.h>
+#include "tpm2-rm-cmd.h"
+
+struct tpm2_rm;
+
+/* Resource-manager layer of a response code (TSS2_RESMGR_TPM_RC_LAYER). */
+#define TPM2_RM_RC(rc)		((rc) | (11 << 16))
+
+/* Response codes (TPM 2.0 Part 2) the resource manager reacts to or uses. */
+#define TPM2_RC_P		0x040
+#define TPM2_RC_S		0x800
+#define TPM2_RC_N_SHIFT		8
+#define TPM2_RC_MEMORY		0x904
+#define TPM2_RC_OBJECT_MEMORY	0x902
+#define TPM2_RC_REFERENCE_S0	0x918
+
+enum tpm2_rm_kind {
+	TPM2_RM_OBJECT,		/* plain object: its saved context never changes */
+	TPM2_RM_SEQUENCE,	/* hash or HMAC sequence: changes with each use */
+	TPM2_RM_SESSION,	/* auth session: its handle is its name */
+};
+
+/**
+ * struct tpm2_rm_ctx - one object, sequence or session a client holds
+ * @node:	in the owner's @ctxs, or in the chip's orphan list
+ * @lru:	in the chip's resident list of its kind, least recently used
+ *		first; only while @resident
+ * @client:	owner; NULL for an orphan (a session handed off by a client
+ *		that closed)
+ * @kind:	see &enum tpm2_rm_kind
+ * @vhandle:	the handle the client uses: virtual for objects and
+ *		sequences, the TPM's handle for sessions
+ * @phandle:	the TPM's handle while @resident
+ * @resident:	loaded in the TPM now
+ * @pinned:	named by the command in flight; never evicted
+ * @client_saved: a session the client ContextSaved: the client holds its
+ *		only loadable context, the resource manager none
+ * @dead:	its saved context can no longer be loaded (the TPM refused it)
+ * @blob:	saved context (TPMS_CONTEXT), or NULL
+ * @blob_len:	its length
+ * @blob_valid:	@blob holds the current state, so eviction needs no save
+ * @last_use:	chip clock at the last command that named it
+ */
+struct tpm2_rm_ctx {
+	struct list_head node;
+	struct list_head lru;
+	struct tpm2_rm_client *client;
+	enum tpm2_rm_kind kind;
+	u32 vhandle;
+	u32 phandle;
+	bool resident;
+	bool pinned;
+	bool client_saved;
+	bool dead;
+	bool blob_valid;
+	u16 blob_len;
+	u8 *blob;
+	u64 last_use;
+};
+
+/**
+ * struct tpm2_rm_client - what one open /dev/tpmrmN file holds
+ * @rm:		the chip's resource manager
+ * @node:	in the chip's client list
+ * @ctxs:	objects, sequences and sessions of this client
+ * @nr_ctxs:	entries in @ctxs
+ * @next_vhandle: next virtual handle; handed out once per open file, so
+ *		a handle the client still holds is never reused (no ABA)
+ */
+struct tpm2_rm_client {
+	struct tpm2_rm *rm;
+	struct list_head node;
+	struct list_head ctxs;
+	unsigned int nr_ctxs;
+	u32 next_vhandle;
+};
+
+/**
+ * struct tpm2_rm_stats - counters, readable in sysfs
+ * @commands:		client commands
+ * @tpm_commands:	commands the resource manager sent (clients' included)
+ * @loads:		ContextLoad issued by the resource manager
+ * @saves:		ContextSave issued by the resource manager
+ * @flushes:		FlushContext issued by the resource manager
+ * @evictions:		contexts evicted to make room
+ * @retries:		commands repeated after OBJECT/SESSION_MEMORY
+ * @refused:		client commands answered by the resource manager alone
+ */
+struct tpm2_rm_stats {
+	u64 commands;
+	u64 tpm_commands;
+	u64 loads;
+	u64 saves;
+	u64 flushes;
+	u64 evictions;
+	u64 retries;
+	u64 refused;
+};
+
+/**
+ * struct tpm2_rm_ops - how the resource manager reaches the TPM
+ * @transmit:	send the command in @buf (@len bytes; @buf has room for
+ *		TPM_BUFSIZE) and leave the response there; returns the
+ *		response length or a negative errno
+ * @cc_attrs:	TPMA_CC of a command code; -EOPNOTSUPP if not implemented
+ *
+ * The chip glue (tpm2-space.c) sends through tpm_transmit(); the KUnit
+ * suite plugs in a fake TPM.
+ */
+struct tpm2_rm_ops {
+	ssize_t (*transmit)(struct tpm2_rm *rm, u8 *buf, size_t len);
+	int (*cc_attrs)(struct tpm2_rm *rm, u32 cc, u32 *attrs);
+};
+
+/**
+ * struct tpm2_rm - the resource manager of one chip
+ * @ops:		transport, see &struct tpm2_rm_ops
+ * @priv:		for @ops (the chip, or the fake TPM)
+ * @clients:		open clients
+ * @objects:		resident objects and sequences, least recently used first
+ * @sessions:		resident sessions, least recently used first
+ * @orphans:		sessions handed off by clients that have closed
+ * @nr_objects:		entries in @objects
+ * @nr_sessions:	entries in @sessions
+ * @nr_orphans:		entries in @orphans
+ * @max_objects:	object slots the TPM has (TPM_PT_HR_TRANSIENT_MIN)
+ * @max_sessions:	session slots the TPM has (TPM_PT_HR_LOADED_MIN)
+ * @room_known:		@max_objects and @max_sessions were read from the TPM
+ * @busy:		the resource manager is sending; its own commands are
+ *			not foreign ones (see tpm2_rm_foreign_prepare())
+ * @clock:		advances with each client command, for LRU order
+ * @io:			TPM_BUFSIZE buffer for the resource manager's commands
+ * @copy:		TPM_BUFSIZE copy of the client command, for retries
+ * @stats:		counters
+ */
+struct tpm2_rm {
+	const struct tpm2_rm_ops *ops;
+	void *priv;
+	struct list_head clients;
+	struct list_head objects;
+	struct list_head sessions;
+	struct list_head orphans;
+	unsigned int nr_objects;
+	unsigned int nr_sessions;
+	unsigned int nr_orphans;
+	unsigned int max_objects;
+	unsigned int max_sessions;
+	bool room_known;
+	bool busy;
+	u64 clock;
+	u8 *io;
+	u8 *copy;
+	struct tpm2_rm_stats stats;
+};
+
+struct tpm2_rm *tpm2_rm_alloc(const struct tpm2_rm_ops *ops, void *priv);
+void tpm2_rm_free(struct tpm2_rm *rm);
+struct tpm2_rm_client *tpm2_rm_client_alloc(struct tpm2_rm *rm);
+void tpm2_rm_client_free(struct tpm2_rm_client *c, bool tpm_usable);
+ssize_t tpm2_rm_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz);
+int tpm2_rm_make_room(struct tpm2_rm *rm, unsigned int objects,
+		      unsigned int sessions);
+int tpm2_rm_evict_all(struct tpm2_rm *rm);
+void tpm2_rm_foreign_room(struct tpm2_rm *rm, const u8 *buf, size_t len);
+
+/* residency (tpm2-rm-cache.c) */
+void tpm2_rm_set_resident(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx,
+			  u32 phandle);
+void tpm2_rm_clear_resident(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
+void tpm2_rm_touch(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
+void tpm2_rm_forget_blob(struct tpm2_rm_ctx *ctx);
+int tpm2_rm_evict(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
+int tpm2_rm_evict_one(struct tpm2_rm *rm, bool sessions);
+int tpm2_rm_restore(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
+
+extern unsigned int tpm2_rm_max_client_contexts;
+extern unsigned int tpm2_rm_max_orphans;
+
+#endif /* __TPM2_RM_H__ */
