@@ -82,7 +82,7 @@ static void set_blob(struct tpm2_rm_ctx *ctx, u8 *blob, u16 len)
 	kfree(ctx->blob);
 	ctx->blob = blob;
 	ctx->blob_len = len;
-	ctx->blob_valid = blob != NULL;
+	ctx->blob_valid = !!blob;
 }
 
 /**
@@ -100,7 +100,8 @@ void tpm2_rm_forget_blob(struct tpm2_rm_ctx *ctx)
  * @ctx:	resident, not pinned
  *
  * Objects and sequences are saved unless their saved context is current,
- * then flushed; sessions are saved.  If the save fails the context stays
+ * then flushed; sessions are saved (regapping first if the TPM answers
+ * CONTEXT_GAP).  If the save fails the context stays
  * resident; if only the flush fails it is no longer tracked as resident,
  * since its saved context is safe.
  *
@@ -114,9 +115,18 @@ int tpm2_rm_evict(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 
 	if (!ctx->blob_valid || ctx->kind == TPM2_RM_SESSION) {
 		rc = tpm2_rm_save(rm, ctx->phandle, &blob, &len);
+		if (rc == TPM2_RC_CONTEXT_GAP && ctx->kind == TPM2_RM_SESSION &&
+		    !rm->regapping) {
+			ctx->pinned = true;
+			tpm2_rm_regap(rm, true);
+			ctx->pinned = false;
+			rc = tpm2_rm_save(rm, ctx->phandle, &blob, &len);
+		}
 		if (rc)
 			return rc;
 		set_blob(ctx, blob, len);
+		if (ctx->kind == TPM2_RM_SESSION)
+			tpm2_rm_saw_save(rm, ctx);
 	}
 	rm->stats.evictions++;
 	tpm2_rm_clear_resident(rm, ctx);
@@ -177,6 +187,9 @@ int tpm2_rm_evict_one(struct tpm2_rm *rm, bool sessions)
 {
 	struct tpm2_rm_ctx *victim;
 
+	/* the save below may have to wait for the oldest to be refreshed */
+	if (sessions)
+		tpm2_rm_regap(rm, false);
 	victim = lru_victim(sessions ? &rm->sessions : &rm->objects);
 	if (!victim)
 		return -ENOSPC;
@@ -263,4 +276,28 @@ void tpm2_rm_foreign_room(struct tpm2_rm *rm, const u8 *buf, size_t len)
 	else if (tpm2_rm_cc_rhandle(attrs))
 		objects++;
 	tpm2_rm_make_room(rm, objects, sessions);
+}
+
+/**
+ * tpm2_rm_foreign_retry_rc() - free what a kernel command ran out of
+ * @rm:		resource manager
+ * @rc:		the TPM's response to the command
+ *
+ * Kernel callers cannot wait for a client: an object or session slot is
+ * freed by eviction, a session handle by reclaiming a handed-off session
+ * or, failing that, by revoking a client's session (tpm2-rm-sessions.c).
+ *
+ * Return: true if the command is worth sending again.
+ */
+bool tpm2_rm_foreign_retry_rc(struct tpm2_rm *rm, u32 rc)
+{
+	switch (rc) {
+	case TPM2_RC_OBJECT_MEMORY:
+	case TPM2_RC_SESSION_MEMORY:
+		return !tpm2_rm_evict_one(rm, rc == TPM2_RC_SESSION_MEMORY);
+	case TPM2_RC_SESSION_HANDLES:
+		return tpm2_rm_reclaim_orphan(rm, false) ||
+		       tpm2_rm_revoke_for(rm, NULL);
+	}
+	return false;
 }

@@ -43,7 +43,7 @@ module_param_named(rm_max_client_contexts, tpm2_rm_max_client_contexts,
 MODULE_PARM_DESC(rm_max_client_contexts,
 		 "Objects, sequences and sessions one /dev/tpmrm file may hold");
 
-unsigned int tpm2_rm_max_orphans = 64;
+unsigned int tpm2_rm_max_orphans = 16;
 module_param_named(rm_max_orphans, tpm2_rm_max_orphans, uint, 0644);
 MODULE_PARM_DESC(rm_max_orphans,
 		 "Sessions kept for hand-off after the client that saved them closed");
@@ -103,26 +103,36 @@ static struct tpm2_rm_ctx *new_ctx(struct tpm2_rm_client *c,
 	ctx->client = c;
 	list_add_tail(&ctx->node, &c->ctxs);
 	c->nr_ctxs++;
+	if (kind == TPM2_RM_SESSION)
+		tpm2_rm_session_born(c->rm, ctx);
 	return ctx;
 }
 
-/* Forget a context; the TPM no longer has it (or never will again). */
-static void drop_ctx(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
+/**
+ * tpm2_rm_drop_ctx() - forget a context
+ * @rm:		resource manager
+ * @ctx:	a context the TPM no longer has (or never will again)
+ */
+void tpm2_rm_drop_ctx(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 {
 	tpm2_rm_clear_resident(rm, ctx);
+	if (ctx->kind == TPM2_RM_SESSION && !ctx->revoked)
+		tpm2_rm_session_gone(rm, ctx);
 	list_del(&ctx->node);
 	if (ctx->client)
 		ctx->client->nr_ctxs--;
 	else
 		rm->nr_orphans--;
 	kfree(ctx->blob);
+	kfree(ctx->client_blob);
 	kfree(ctx);
 }
 
 /*
  * A session handle the TPM just handed out, or loaded for this client:
  * any other entry with that handle is stale (the TPM ended that session
- * behind our back) or is a handed-off session changing owner.  Only
+ * behind our back) or is a handed-off session changing owner.  A revoked
+ * entry stays: it tells its owner what happened.  Only
  * StartAuthSession and ContextLoad return a session handle, and neither
  * names a session, so no entry dropped here is pinned.
  */
@@ -134,11 +144,12 @@ static struct tpm2_rm_ctx *claim_session(struct tpm2_rm_client *c, u32 handle)
 
 	list_for_each_entry(other, &rm->clients, node)
 		list_for_each_entry_safe(ctx, tmp, &other->ctxs, node)
-			if (ctx->kind == TPM2_RM_SESSION && ctx->vhandle == handle)
-				drop_ctx(rm, ctx);
+			if (ctx->kind == TPM2_RM_SESSION && !ctx->revoked &&
+			    ctx->vhandle == handle)
+				tpm2_rm_drop_ctx(rm, ctx);
 	list_for_each_entry_safe(ctx, tmp, &rm->orphans, node)
 		if (ctx->vhandle == handle)
-			drop_ctx(rm, ctx);
+			tpm2_rm_drop_ctx(rm, ctx);
 	return new_ctx(c, TPM2_RM_SESSION, handle);
 }
 
@@ -168,6 +179,10 @@ static int resolve(struct tpm2_rm_client *c, const struct tpm2_rm_cmd *cmd,
 				*rc = TPM2_RC_HANDLE | ((i + 1) << TPM2_RC_N_SHIFT);
 				return 0;
 			}
+			if (ctx->revoked) {
+				*rc = TPM2_RC_REFERENCE_H0 + i;
+				return 0;
+			}
 			refs->h[i] = ctx;
 			break;
 		case TPM2_HT_PERSISTENT:
@@ -183,6 +198,10 @@ static int resolve(struct tpm2_rm_client *c, const struct tpm2_rm_cmd *cmd,
 		if (!ctx) {
 			*rc = TPM2_RC_HANDLE | TPM2_RC_S |
 			      ((i + 1) << TPM2_RC_N_SHIFT);
+			return 0;
+		}
+		if (ctx->revoked) {
+			*rc = TPM2_RC_REFERENCE_S0 + i;
 			return 0;
 		}
 		refs->s[i] = ctx;
@@ -202,7 +221,7 @@ static void drop_ref(struct tpm2_rm *rm, struct rm_refs *refs,
 	for (i = 0; i < TPM2_RM_MAX_SESSIONS; i++)
 		if (refs->s[i] == ctx)
 			refs->s[i] = NULL;
-	drop_ctx(rm, ctx);
+	tpm2_rm_drop_ctx(rm, ctx);
 }
 
 static void pin_refs(struct rm_refs *refs, bool pin)
@@ -294,27 +313,95 @@ static u32 load_refs(struct tpm2_rm *rm, const struct tpm2_rm_cmd *cmd,
 
 /* ---- step 4: send, repeating after OBJECT/SESSION_MEMORY ---- */
 
-static ssize_t send_cmd(struct tpm2_rm *rm, u8 *buf, size_t len)
+/*
+ * What to do about a response code: 1 to send the command again, 0 to
+ * pass the response on, %TPM2_RM_WAIT for a StartAuthSession that must
+ * wait for a session.
+ */
+static int after_rc(struct tpm2_rm *rm, u32 cc, u32 rc, unsigned int *gaps)
 {
+	switch (rc) {
+	case TPM2_RC_OBJECT_MEMORY:
+	case TPM2_RC_SESSION_MEMORY:
+		if (tpm2_rm_evict_one(rm, rc == TPM2_RC_SESSION_MEMORY))
+			return 0;
+		rm->stats.retries++;
+		return 1;
+	case TPM2_RC_SESSION_HANDLES:
+		if (cc != TPM2_CC_START_AUTH_SESS)
+			return 0;
+		if (tpm2_rm_reclaim_orphan(rm, false))
+			return 1;
+		/* sessions we do not know of: wait for ours to end */
+		rm->tpm_full = true;
+		rm->full_since = tpm2_rm_now(rm);
+		return TPM2_RM_WAIT;
+	case TPM2_RC_CONTEXT_GAP:
+		return (*gaps)++ < 2 && !tpm2_rm_regap(rm, true);
+	}
+	return 0;
+}
+
+static ssize_t send_cmd(struct tpm2_rm *rm, u32 cc, u8 *buf, size_t len)
+{
+	unsigned int gaps = 0;
 	ssize_t ret;
-	u32 rc;
+	int again;
 
 	memcpy(rm->copy, buf, len);
 	for (;;) {
 		ret = tpm2_rm_xmit(rm, buf, len);
 		if (ret < 0)
+			return ret == TPM2_RM_WAIT ? -EIO : ret;
+		again = after_rc(rm, cc, get_unaligned_be32(buf + 6), &gaps);
+		if (again <= 0) {
+			if (again == TPM2_RM_WAIT) {
+				memcpy(buf, rm->copy, len);
+				return TPM2_RM_WAIT;
+			}
 			return ret;
-		rc = get_unaligned_be32(buf + 6);
-		if (rc != TPM2_RC_OBJECT_MEMORY && rc != TPM2_RC_SESSION_MEMORY)
-			return ret;
-		if (tpm2_rm_evict_one(rm, rc == TPM2_RC_SESSION_MEMORY))
-			return ret;
-		rm->stats.retries++;
+		}
 		memcpy(buf, rm->copy, len);
 	}
 }
 
 /* ---- step 5: learn from the response ---- */
+
+/*
+ * The TPM gave the client a session at a handle value the client still
+ * holds a revoked entry for, and has not been told.  Keep that session a
+ * moment, so the TPM picks another value, and repeat StartAuthSession;
+ * then end the first one.  @buf gets the response that is kept.
+ */
+static bool avoid_tombstone(struct tpm2_rm_client *c, u8 *buf, u32 *handle)
+{
+	struct tpm2_rm *rm = c->rm;
+	u32 parked[TPM2_RM_MAX_SESSIONS];
+	struct tpm2_rm_ctx *old;
+	unsigned int n = 0, i;
+	bool ok = true;
+	u32 len;
+
+	len = get_unaligned_be32(rm->copy + 2);
+	while ((old = find_ctx(c, *handle)) && old->revoked) {
+		if (n == ARRAY_SIZE(parked)) {
+			ok = false;
+			break;
+		}
+		parked[n++] = *handle;
+		tpm2_rm_make_room(rm, 0, n + 1);
+		memcpy(buf, rm->copy, len);
+		if (tpm2_rm_xmit(rm, buf, len) < TPM_HEADER_SIZE + 4 ||
+		    get_unaligned_be32(buf + 6)) {
+			ok = false;
+			break;
+		}
+		*handle = get_unaligned_be32(buf + TPM_HEADER_SIZE);
+	}
+	for (i = 0; i < n; i++)
+		tpm2_rm_flush(rm, parked[i]);
+	return ok;
+}
 
 static u32 adopt_new_handle(struct tpm2_rm_client *c,
 			    const struct tpm2_rm_cmd *cmd, const u8 *cmdbuf,
@@ -326,6 +413,9 @@ static u32 adopt_new_handle(struct tpm2_rm_client *c,
 	u32 saved;
 
 	if (tpm2_rm_is_session(handle)) {
+		if (cmd->cc == TPM2_CC_START_AUTH_SESS &&
+		    !avoid_tombstone(c, buf, &handle))
+			return TPM2_RC_SESSION_HANDLES;
 		ctx = claim_session(c, handle);
 	} else if (TPM2_RM_HT(handle) == TPM2_HT_TRANSIENT) {
 		if (cmd->cc == TPM2_CC_HASH_SEQUENCE_START || cmd->cc == 0x15B)
@@ -352,10 +442,31 @@ static u32 adopt_new_handle(struct tpm2_rm_client *c,
 		ctx->blob = kmemdup(cmdbuf + cmd->params_off,
 				    cmd->size - cmd->params_off, GFP_KERNEL_ACCOUNT);
 		ctx->blob_len = cmd->size - cmd->params_off;
-		ctx->blob_valid = ctx->blob != NULL;
+		ctx->blob_valid = !!ctx->blob;
 	}
 	put_unaligned_be32(ctx->vhandle, buf + TPM_HEADER_SIZE);
 	return 0;
+}
+
+/*
+ * A client saved a session: it holds the only loadable context.  Keep a
+ * copy, so the session can be refreshed (regap) and reclaimed.
+ */
+static void keep_client_save(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx,
+			     const u8 *buf, size_t len)
+{
+	tpm2_rm_forget_blob(ctx);
+	kfree(ctx->client_blob);
+	ctx->client_blob = NULL;
+	ctx->client_saved = true;
+	if (len < TPM_HEADER_SIZE + 18)
+		return;
+	ctx->blob = kmemdup(buf + TPM_HEADER_SIZE, len - TPM_HEADER_SIZE,
+			    GFP_KERNEL_ACCOUNT);
+	if (!ctx->blob)
+		return;
+	ctx->blob_len = len - TPM_HEADER_SIZE;
+	tpm2_rm_saw_save(rm, ctx);
 }
 
 static u32 commit(struct tpm2_rm_client *c, const struct tpm2_rm_cmd *cmd,
@@ -398,15 +509,14 @@ static u32 commit(struct tpm2_rm_client *c, const struct tpm2_rm_cmd *cmd,
 	if (cmd->cc == TPM2_CC_CONTEXT_SAVE && ctx) {
 		if (ctx->kind == TPM2_RM_SESSION) {
 			tpm2_rm_clear_resident(rm, ctx);
-			tpm2_rm_forget_blob(ctx);
-			ctx->client_saved = true;
+			keep_client_save(rm, ctx, buf, len);
 		} else if (ctx->kind == TPM2_RM_OBJECT && !ctx->blob_valid &&
 			   len > TPM_HEADER_SIZE) {
 			/* the client's copy is ours too (save-once) */
 			ctx->blob = kmemdup(buf + TPM_HEADER_SIZE,
 					    len - TPM_HEADER_SIZE, GFP_KERNEL_ACCOUNT);
 			ctx->blob_len = len - TPM_HEADER_SIZE;
-			ctx->blob_valid = ctx->blob != NULL;
+			ctx->blob_valid = !!ctx->blob;
 		}
 	}
 
@@ -444,10 +554,10 @@ static ssize_t flush_context(struct tpm2_rm_client *c,
 		return rm_refuse(rm, buf, TPM2_RC_HANDLE | TPM2_RC_P |
 				 (1 << TPM2_RC_N_SHIFT));
 	}
-	if (ctx->kind != TPM2_RM_SESSION) {
+	if (ctx->kind != TPM2_RM_SESSION || ctx->revoked) {
 		if (ctx->resident)
 			tpm2_rm_flush(rm, ctx->phandle);
-		drop_ctx(rm, ctx);
+		tpm2_rm_drop_ctx(rm, ctx);
 		return ok_rsp(buf);
 	}
 	/* a session ends whether loaded or saved: let the TPM say so */
@@ -456,7 +566,7 @@ static ssize_t flush_context(struct tpm2_rm_client *c,
 		return ret;
 	rc = get_unaligned_be32(buf + 6);
 	if (!rc || tpm2_rc_value(rc) == TPM2_RC_HANDLE)
-		drop_ctx(rm, ctx);
+		tpm2_rm_drop_ctx(rm, ctx);
 	return ret;
 }
 
@@ -468,6 +578,8 @@ static ssize_t flush_context(struct tpm2_rm_client *c,
  */
 static bool listed_as(const struct tpm2_rm_ctx *ctx, u8 type, u32 *h)
 {
+	if (ctx->revoked)
+		return false;
 	if (ctx->kind != TPM2_RM_SESSION) {
 		*h = ctx->vhandle;
 		return type == TPM2_HT_TRANSIENT;
@@ -557,23 +669,50 @@ static void learn_room(struct tpm2_rm *rm)
 	rm->room_known = true;
 	rm->max_objects = 3;
 	rm->max_sessions = 3;
+	rm->max_active = 64;
+	rm->gap_max = 0xFF;
 	if (!tpm2_rm_get_property(rm, TPM2_PT_HR_TRANSIENT_MIN, &v) && v)
 		rm->max_objects = v;
 	if (!tpm2_rm_get_property(rm, TPM2_PT_HR_LOADED_MIN, &v) && v)
 		rm->max_sessions = v;
+	if (!tpm2_rm_get_property(rm, TPM2_PT_ACTIVE_SESSIONS_MAX, &v) && v)
+		rm->max_active = v;
+	if (!tpm2_rm_get_property(rm, TPM2_PT_CONTEXT_GAP_MAX, &v) && v)
+		rm->gap_max = v;
 }
 
-/**
- * tpm2_rm_command() - run one client command
- * @c:		the client
- * @buf:	the command; the response replaces it
- * @bufsiz:	size of @buf (at least TPM_BUFSIZE)
- *
- * Return: the length of the response in @buf, or a negative errno:
- * -EINVAL for a virtual handle the client does not hold (as before this
- * resource manager), or the transport's error.
+/*
+ * A client loads a session context it saved, which the resource manager
+ * may have refreshed since (regap): load the refreshed one.
  */
-ssize_t tpm2_rm_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
+static void refreshed_context(struct tpm2_rm *rm, struct tpm2_rm_cmd *cmd,
+			      u8 *buf, size_t bufsiz, u32 *len)
+{
+	u32 body;
+
+	if (cmd->cc != TPM2_CC_CONTEXT_LOAD || cmd->nr_sessions ||
+	    !tpm2_rm_substitute_blob(rm, buf + cmd->params_off,
+				     *len - cmd->params_off,
+				     bufsiz - cmd->params_off, &body))
+		return;
+	*len = cmd->params_off + body;
+	cmd->size = *len;
+	put_unaligned_be32(*len, buf + 2);
+}
+
+/* Put the client's handles back, so the command can run again. */
+static void unmap_handles(const struct tpm2_rm_cmd *cmd,
+			  const struct rm_refs *refs, u8 *buf)
+{
+	unsigned int i;
+
+	for (i = 0; i < cmd->nr_handles; i++)
+		if (refs->h[i] && refs->h[i]->kind != TPM2_RM_SESSION)
+			put_unaligned_be32(refs->h[i]->vhandle,
+					   buf + TPM_HEADER_SIZE + 4 * i);
+}
+
+static ssize_t run_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
 {
 	struct tpm2_rm *rm = c->rm;
 	struct tpm2_rm_cmd cmd;
@@ -583,8 +722,10 @@ ssize_t tpm2_rm_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
 	u32 attrs, len, rc = 0;
 	int err = 0;
 
-	rm->stats.commands++;
+	if (!c->wait_ticket)
+		rm->stats.commands++;
 	rm->clock++;
+	c->last_cmd = tpm2_rm_now(rm);
 	len = get_unaligned_be32(buf + 2);
 	if (len < TPM_HEADER_SIZE || len > bufsiz)
 		return rm_refuse(rm, buf, TPM2_RC_COMMAND_SIZE);
@@ -595,6 +736,9 @@ ssize_t tpm2_rm_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
 		return rm_refuse(rm, buf, rc);
 	if (!rm->room_known)
 		learn_room(rm);
+	if (cmd.cc != TPM2_CC_START_AUTH_SESS)
+		c->acquiring = false;
+	refreshed_context(rm, &cmd, buf, bufsiz, &len);
 
 	if (cmd.cc == TPM2_CC_FLUSH_CONTEXT)
 		return flush_context(c, &cmd, buf, len);
@@ -610,6 +754,18 @@ ssize_t tpm2_rm_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
 	if (rc)
 		return rm_refuse(rm, buf, rc);
 
+	if (cmd.cc == TPM2_CC_START_AUTH_SESS) {
+		err = tpm2_rm_admit(c);
+		if (err == TPM2_RM_WAIT)
+			return err;
+		if (err)
+			return rm_refuse(rm, buf, err);
+		c->acquiring = true;
+	}
+	if (cmd.cc == TPM2_CC_CONTEXT_SAVE && refs.h[0] &&
+	    refs.h[0]->kind == TPM2_RM_SESSION)
+		tpm2_rm_regap(rm, false);
+
 	pin_refs(&refs, true);
 	rc = load_refs(rm, &cmd, buf, &refs, &err);
 	if (err || rc) {
@@ -621,7 +777,12 @@ ssize_t tpm2_rm_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
 			put_unaligned_be32(refs.h[i]->phandle,
 					   buf + TPM_HEADER_SIZE + 4 * i);
 
-	ret = send_cmd(rm, buf, len);
+	ret = send_cmd(rm, cmd.cc, buf, len);
+	if (ret == TPM2_RM_WAIT) {
+		unmap_handles(&cmd, &refs, buf);
+		c->wait_ms = 100;
+		goto out;
+	}
 	if (ret < 0)
 		goto out;
 	rc = commit(c, &cmd, &refs, buf, ret);
@@ -629,6 +790,28 @@ ssize_t tpm2_rm_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
 		ret = rm_refuse(rm, buf, rc);
 out:
 	pin_refs(&refs, false);
+	return ret;
+}
+
+/**
+ * tpm2_rm_command() - run one client command
+ * @c:		the client
+ * @buf:	the command; the response replaces it
+ * @bufsiz:	size of @buf (at least TPM_BUFSIZE)
+ *
+ * Return: the length of the response in @buf, or a negative errno:
+ * -EINVAL for a virtual handle the client does not hold (as before this
+ * resource manager), or the transport's error.  %TPM2_RM_WAIT: the
+ * command waits for a session; @buf still holds it.  Release the chip,
+ * sleep on &tpm2_rm.waitq for up to @c->wait_ms and call again, or call
+ * tpm2_rm_wait_cancel() instead.
+ */
+ssize_t tpm2_rm_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
+{
+	ssize_t ret = run_command(c, buf, bufsiz);
+
+	if (ret != TPM2_RM_WAIT)
+		tpm2_rm_admit_done(c);
 	return ret;
 }
 
@@ -659,6 +842,7 @@ struct tpm2_rm *tpm2_rm_alloc(const struct tpm2_rm_ops *ops, void *priv)
 	INIT_LIST_HEAD(&rm->objects);
 	INIT_LIST_HEAD(&rm->sessions);
 	INIT_LIST_HEAD(&rm->orphans);
+	init_waitqueue_head(&rm->waitq);
 	return rm;
 }
 
@@ -675,7 +859,7 @@ void tpm2_rm_free(struct tpm2_rm *rm)
 	if (!rm)
 		return;
 	list_for_each_entry_safe(ctx, tmp, &rm->orphans, node)
-		drop_ctx(rm, ctx);
+		tpm2_rm_drop_ctx(rm, ctx);
 	kfree(rm->io);
 	kfree(rm->copy);
 	kfree(rm);
@@ -684,19 +868,21 @@ void tpm2_rm_free(struct tpm2_rm *rm)
 /**
  * tpm2_rm_client_alloc() - a new client (an open /dev/tpmrmN file)
  * @rm:		resource manager; the caller holds the chip's tpm_mutex
+ * @uid:	the user opening it
  *
  * An idle client costs this structure alone; its contexts are allocated
  * as it creates them, charged to its memory cgroup.
  *
  * Return: the client, or NULL.
  */
-struct tpm2_rm_client *tpm2_rm_client_alloc(struct tpm2_rm *rm)
+struct tpm2_rm_client *tpm2_rm_client_alloc(struct tpm2_rm *rm, kuid_t uid)
 {
 	struct tpm2_rm_client *c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 
 	if (!c)
 		return NULL;
 	c->rm = rm;
+	c->uid = uid;
 	INIT_LIST_HEAD(&c->ctxs);
 	c->next_vhandle = TPM2_RM_VHANDLE_FIRST;
 	list_add_tail(&c->node, &rm->clients);
@@ -711,13 +897,15 @@ static void orphan_session(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx,
 
 	list_move_tail(&ctx->node, &rm->orphans);
 	ctx->client->nr_ctxs--;
+	ctx->client->nr_sessions--;
 	ctx->client = NULL;
+	ctx->since = tpm2_rm_now(rm);
 	rm->nr_orphans++;
 	while (rm->nr_orphans > tpm2_rm_max_orphans) {
 		oldest = list_first_entry(&rm->orphans, struct tpm2_rm_ctx, node);
 		if (tpm_usable)
 			tpm2_rm_flush(rm, oldest->vhandle);
-		drop_ctx(rm, oldest);
+		tpm2_rm_drop_ctx(rm, oldest);
 	}
 }
 
@@ -735,6 +923,7 @@ void tpm2_rm_client_free(struct tpm2_rm_client *c, bool tpm_usable)
 	struct tpm2_rm *rm = c->rm;
 	struct tpm2_rm_ctx *ctx, *tmp;
 
+	tpm2_rm_admit_done(c);
 	list_for_each_entry_safe(ctx, tmp, &c->ctxs, node) {
 		if (ctx->kind == TPM2_RM_SESSION && ctx->client_saved) {
 			orphan_session(rm, ctx, tpm_usable);
@@ -742,9 +931,10 @@ void tpm2_rm_client_free(struct tpm2_rm_client *c, bool tpm_usable)
 		}
 		if (tpm_usable && ctx->resident)
 			tpm2_rm_flush(rm, ctx->phandle);
-		else if (tpm_usable && ctx->kind == TPM2_RM_SESSION)
+		else if (tpm_usable && ctx->kind == TPM2_RM_SESSION &&
+			 !ctx->revoked)
 			tpm2_rm_flush(rm, ctx->vhandle);
-		drop_ctx(rm, ctx);
+		tpm2_rm_drop_ctx(rm, ctx);
 	}
 	list_del(&c->node);
 	kfree(c);

@@ -10,9 +10,6 @@
 
 struct tpm2_rm;
 
-#define TPM2_PT_HR_TRANSIENT_MIN	0x10E
-#define TPM2_PT_HR_LOADED_MIN		0x110
-
 ssize_t tpm2_rm_xmit(struct tpm2_rm *rm, u8 *buf, size_t len);
 int tpm2_rm_save(struct tpm2_rm *rm, u32 handle, u8 **blob, u16 *blob_len);
 int tpm2_rm_load(struct tpm2_rm *rm, const u8 *blob, u16 blob_len, u32 *handle);

@@ -4,14 +4,18 @@
  *
  * Locking: all of it is protected by the chip's tpm_mutex, which every
  * command (a client's, the kernel's, the resource manager's own) holds
- * from tpm_try_get_ops() to tpm_put_ops().  The KUnit suite, which has no
- * chip, runs single-threaded.  Nothing here sleeps in atomic context.
+ * from tpm_try_get_ops() to tpm_put_ops().  A client waiting for a
+ * session (tpm2-rm-sessions.c) sleeps on @waitq with the mutex released
+ * and looks at nothing until it holds the mutex again.  The KUnit suite,
+ * which has no chip, runs single-threaded.
  */
 #ifndef __TPM2_RM_H__
 #define __TPM2_RM_H__
 
 #include <linux/list.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
 #include "tpm2-rm-cmd.h"
 
 struct tpm2_rm;
@@ -23,9 +27,15 @@ struct tpm2_rm;
 #define TPM2_RC_P		0x040
 #define TPM2_RC_S		0x800
 #define TPM2_RC_N_SHIFT		8
-#define TPM2_RC_MEMORY		0x904
+#define TPM2_RC_CONTEXT_GAP	0x901
 #define TPM2_RC_OBJECT_MEMORY	0x902
+#define TPM2_RC_MEMORY		0x904
+#define TPM2_RC_SESSION_HANDLES	0x905
+#define TPM2_RC_CANCELED	0x909
 #define TPM2_RC_REFERENCE_S0	0x918
+
+/* tpm2_rm_command(): the command must wait for a session; call it again. */
+#define TPM2_RM_WAIT		(-EAGAIN)
 
 enum tpm2_rm_kind {
 	TPM2_RM_OBJECT,		/* plain object: its saved context never changes */
@@ -49,9 +59,21 @@ enum tpm2_rm_kind {
  * @client_saved: a session the client ContextSaved: the client holds its
  *		only loadable context, the resource manager none
  * @dead:	its saved context can no longer be loaded (the TPM refused it)
- * @blob:	saved context (TPMS_CONTEXT), or NULL
+ * @revoked:	a session the resource manager ended to let another client
+ *		have its slot; the entry stays, so the owner is told when it
+ *		next names the handle, and its handle value is not reused
+ *		for the owner until then
+ * @blob:	saved context (TPMS_CONTEXT), or NULL; for a session the
+ *		client saved, the newest one (see @client_blob)
  * @blob_len:	its length
  * @blob_valid:	@blob holds the current state, so eviction needs no save
+ * @client_blob: the context a client saved, once the resource manager
+ *		has refreshed the session behind it (regap): a ContextLoad
+ *		of exactly these bytes loads @blob instead
+ * @client_blob_len: its length
+ * @seq:	sequence number of @blob, for a session
+ * @since:	for a session: when it started, or when it was handed off
+ *		(tpm2_rm_now() milliseconds)
  * @last_use:	chip clock at the last command that named it
  */
 struct tpm2_rm_ctx {
@@ -65,9 +87,14 @@ struct tpm2_rm_ctx {
 	bool pinned;
 	bool client_saved;
 	bool dead;
+	bool revoked;
 	bool blob_valid;
 	u16 blob_len;
+	u16 client_blob_len;
 	u8 *blob;
+	u8 *client_blob;
+	u64 seq;
+	u64 since;
 	u64 last_use;
 };
 
@@ -79,6 +106,18 @@ struct tpm2_rm_ctx {
  * @nr_ctxs:	entries in @ctxs
  * @next_vhandle: next virtual handle; handed out once per open file, so
  *		a handle the client still holds is never reused (no ABA)
+ * @uid:	who opened the file, for the per-user session bound
+ * @nr_sessions: sessions of this client in existence (not revoked)
+ * @hold_seq:	when @nr_sessions last rose from 0 (admission ticket), so
+ *		the youngest holder can be found
+ * @wait_ticket: place in the queue for a session, 0 if not waiting
+ * @wait_since:	when it started waiting (ms)
+ * @wait_ms:	how long to sleep before asking again (set with
+ *		%TPM2_RM_WAIT)
+ * @waited:	the command in the queue has slept at least once
+ * @acquiring:	its last command started a session: it may want more
+ *		(see "claims" in tpm2-rm-sessions.c)
+ * @last_cmd:	when its last command ran (ms)
  */
 struct tpm2_rm_client {
 	struct tpm2_rm *rm;
@@ -86,6 +125,15 @@ struct tpm2_rm_client {
 	struct list_head ctxs;
 	unsigned int nr_ctxs;
 	u32 next_vhandle;
+	kuid_t uid;
+	unsigned int nr_sessions;
+	u64 hold_seq;
+	u64 wait_ticket;
+	u64 wait_since;
+	unsigned int wait_ms;
+	bool waited;
+	bool acquiring;
+	u64 last_cmd;
 };
 
 /**
@@ -98,6 +146,12 @@ struct tpm2_rm_client {
  * @evictions:		contexts evicted to make room
  * @retries:		commands repeated after OBJECT/SESSION_MEMORY
  * @refused:		client commands answered by the resource manager alone
+ * @waits:		commands that waited for a session
+ * @wait_ms:		total time they waited
+ * @wait_failed:	commands refused after waiting (bound, deadlock, signal)
+ * @revoked:		sessions ended to give another client its fair share
+ * @reclaimed:		handed-off sessions ended to make room
+ * @regaps:		saved sessions refreshed to keep the context gap
  */
 struct tpm2_rm_stats {
 	u64 commands;
@@ -108,6 +162,12 @@ struct tpm2_rm_stats {
 	u64 evictions;
 	u64 retries;
 	u64 refused;
+	u64 waits;
+	u64 wait_ms;
+	u64 wait_failed;
+	u64 revoked;
+	u64 reclaimed;
+	u64 regaps;
 };
 
 /**
@@ -116,6 +176,7 @@ struct tpm2_rm_stats {
  *		TPM_BUFSIZE) and leave the response there; returns the
  *		response length or a negative errno
  * @cc_attrs:	TPMA_CC of a command code; -EOPNOTSUPP if not implemented
+ * @now_ms:	a monotonic clock in milliseconds; NULL for jiffies
  *
  * The chip glue (tpm2-space.c) sends through tpm_transmit(); the KUnit
  * suite plugs in a fake TPM.
@@ -123,6 +184,7 @@ struct tpm2_rm_stats {
 struct tpm2_rm_ops {
 	ssize_t (*transmit)(struct tpm2_rm *rm, u8 *buf, size_t len);
 	int (*cc_attrs)(struct tpm2_rm *rm, u32 cc, u32 *attrs);
+	u64 (*now_ms)(struct tpm2_rm *rm);
 };
 
 /**
@@ -138,7 +200,24 @@ struct tpm2_rm_ops {
  * @nr_orphans:		entries in @orphans
  * @max_objects:	object slots the TPM has (TPM_PT_HR_TRANSIENT_MIN)
  * @max_sessions:	session slots the TPM has (TPM_PT_HR_LOADED_MIN)
- * @room_known:		@max_objects and @max_sessions were read from the TPM
+ * @max_active:		sessions the TPM can have in existence
+ *			(TPM_PT_ACTIVE_SESSIONS_MAX)
+ * @kernel_reserve:	sessions kept for the kernel's own commands (its HMAC
+ *			session), which cannot wait
+ * @gap_max:		TPM_PT_CONTEXT_GAP_MAX
+ * @room_known:		the limits above were read from the TPM
+ * @nr_live:		sessions in existence that the resource manager
+ *			knows: its clients' (not revoked) and @orphans
+ * @tpm_full:		the TPM answered SESSION_HANDLES although @nr_live
+ *			is below @max_active (someone else holds sessions);
+ *			cleared when a session ends, or after a while
+ * @full_since:		when @tpm_full was set (ms)
+ * @tickets:		last admission ticket handed out
+ * @last_seq:		newest session context sequence seen
+ * @oldest_hint:	a sequence no newer than the oldest saved session
+ * @regapping:		a regap is in progress (it saves sessions itself)
+ * @waitq:		clients waiting for a session
+ * @wake_seq:		bumped at each wake-up of @waitq
  * @busy:		the resource manager is sending; its own commands are
  *			not foreign ones (see tpm2_rm_foreign_prepare())
  * @clock:		advances with each client command, for LRU order
@@ -158,7 +237,19 @@ struct tpm2_rm {
 	unsigned int nr_orphans;
 	unsigned int max_objects;
 	unsigned int max_sessions;
+	unsigned int max_active;
+	unsigned int kernel_reserve;
+	unsigned int gap_max;
 	bool room_known;
+	unsigned int nr_live;
+	bool tpm_full;
+	u64 full_since;
+	u64 tickets;
+	u64 last_seq;
+	u64 oldest_hint;
+	bool regapping;
+	wait_queue_head_t waitq;
+	unsigned long wake_seq;
 	bool busy;
 	u64 clock;
 	u8 *io;
@@ -168,13 +259,15 @@ struct tpm2_rm {
 
 struct tpm2_rm *tpm2_rm_alloc(const struct tpm2_rm_ops *ops, void *priv);
 void tpm2_rm_free(struct tpm2_rm *rm);
-struct tpm2_rm_client *tpm2_rm_client_alloc(struct tpm2_rm *rm);
+struct tpm2_rm_client *tpm2_rm_client_alloc(struct tpm2_rm *rm, kuid_t uid);
 void tpm2_rm_client_free(struct tpm2_rm_client *c, bool tpm_usable);
 ssize_t tpm2_rm_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz);
 int tpm2_rm_make_room(struct tpm2_rm *rm, unsigned int objects,
 		      unsigned int sessions);
 int tpm2_rm_evict_all(struct tpm2_rm *rm);
 void tpm2_rm_foreign_room(struct tpm2_rm *rm, const u8 *buf, size_t len);
+bool tpm2_rm_foreign_retry_rc(struct tpm2_rm *rm, u32 rc);
+void tpm2_rm_drop_ctx(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 
 /* residency (tpm2-rm-cache.c) */
 void tpm2_rm_set_resident(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx,
@@ -186,7 +279,27 @@ int tpm2_rm_evict(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 int tpm2_rm_evict_one(struct tpm2_rm *rm, bool sessions);
 int tpm2_rm_restore(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 
+/* sessions (tpm2-rm-sessions.c) */
+u64 tpm2_rm_now(struct tpm2_rm *rm);
+void tpm2_rm_session_born(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
+void tpm2_rm_session_gone(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
+int tpm2_rm_admit(struct tpm2_rm_client *c);
+void tpm2_rm_admit_done(struct tpm2_rm_client *c);
+u32 tpm2_rm_wait_cancel(struct tpm2_rm_client *c);
+bool tpm2_rm_reclaim_orphan(struct tpm2_rm *rm, bool expired_only);
+bool tpm2_rm_revoke_for(struct tpm2_rm *rm, struct tpm2_rm_client *c);
+void tpm2_rm_revoke(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
+void tpm2_rm_saw_save(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
+int tpm2_rm_regap(struct tpm2_rm *rm, bool force);
+bool tpm2_rm_substitute_blob(struct tpm2_rm *rm, u8 *body, u32 len,
+			     u32 room, u32 *new_len);
+
 extern unsigned int tpm2_rm_max_client_contexts;
 extern unsigned int tpm2_rm_max_orphans;
+extern unsigned int tpm2_rm_session_wait_ms;
+extern unsigned int tpm2_rm_client_sessions;
+extern unsigned int tpm2_rm_user_sessions;
+extern unsigned int tpm2_rm_session_claim;
+extern unsigned int tpm2_rm_orphan_ms;
 
 #endif /* __TPM2_RM_H__ */

@@ -11,6 +11,8 @@
  * It also keeps the two context helpers the kernel's HMAC session code
  * uses for its null key (tpm2_save_context(), tpm2_load_context()).
  */
+#include <linux/cred.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/unaligned.h>
 #include "tpm.h"
@@ -48,7 +50,11 @@ static const struct tpm2_rm_ops chip_rm_ops = {
 int tpm2_rm_chip_init(struct tpm_chip *chip)
 {
 	chip->rm = tpm2_rm_alloc(&chip_rm_ops, chip);
-	return chip->rm ? 0 : -ENOMEM;
+	if (!chip->rm)
+		return -ENOMEM;
+	/* the kernel's HMAC session (tpm2-sessions.c) must never wait */
+	chip->rm->kernel_reserve = IS_ENABLED(CONFIG_TCG_TPM2_HMAC);
+	return 0;
 }
 
 /**
@@ -71,7 +77,7 @@ void tpm2_rm_chip_free(struct tpm_chip *chip)
 int tpm2_rm_open(struct tpm_chip *chip, struct tpm_space *space)
 {
 	mutex_lock(&chip->tpm_mutex);
-	space->client = tpm2_rm_client_alloc(chip->rm);
+	space->client = tpm2_rm_client_alloc(chip->rm, current_fsuid());
 	mutex_unlock(&chip->tpm_mutex);
 	return space->client ? 0 : -ENOMEM;
 }
@@ -100,6 +106,30 @@ void tpm2_rm_close(struct tpm_chip *chip, struct tpm_space *space)
 		mutex_unlock(&chip->tpm_mutex);
 }
 
+/*
+ * A client command waits for a session: let go of the chip, so that
+ * other clients can run and end theirs, and take it again.  The chip's
+ * ops stay held (tpm_try_get_ops()), so it cannot go away meanwhile; a
+ * chip removal waits at most rm_session_wait_ms.
+ *
+ * Return: false if a signal ended the wait.
+ */
+static bool wait_for_session(struct tpm_chip *chip, struct tpm2_rm_client *c)
+{
+	struct tpm2_rm *rm = chip->rm;
+	unsigned long seq = rm->wake_seq;
+	long left;
+
+	tpm_chip_stop(chip);
+	mutex_unlock(&chip->tpm_mutex);
+	left = wait_event_interruptible_timeout(rm->waitq,
+						READ_ONCE(rm->wake_seq) != seq,
+						msecs_to_jiffies(c->wait_ms));
+	mutex_lock(&chip->tpm_mutex);
+	tpm_chip_start(chip);
+	return left >= 0;
+}
+
 /**
  * tpm2_rm_transmit() - run a command written to /dev/tpmrmN
  * @chip:	the chip; the caller holds its ops (tpm_try_get_ops())
@@ -112,12 +142,19 @@ void tpm2_rm_close(struct tpm_chip *chip, struct tpm_space *space)
 ssize_t tpm2_rm_transmit(struct tpm_chip *chip, struct tpm_space *space,
 			 u8 *buf, size_t bufsiz)
 {
+	struct tpm2_rm_client *c = space->client;
+	struct tpm2_rm *rm = chip->rm;
 	ssize_t ret;
 
-	chip->rm->busy = true;
-	ret = tpm2_rm_command(space->client, buf, bufsiz);
-	chip->rm->busy = false;
-	return ret;
+	for (;;) {
+		rm->busy = true;
+		ret = tpm2_rm_command(c, buf, bufsiz);
+		rm->busy = false;
+		if (ret != TPM2_RM_WAIT)
+			return ret;
+		if (!wait_for_session(chip, c))
+			return tpm2_rm_error_rsp(buf, tpm2_rm_wait_cancel(c));
+	}
 }
 
 /**
@@ -161,8 +198,8 @@ void tpm2_rm_foreign_prepare(struct tpm_chip *chip, u8 *buf, size_t bufsiz)
  * @chip:	the chip; the caller holds its ops
  * @rc:		the TPM's response code
  *
- * If the TPM ran out of object or session memory and the resource
- * manager could evict a context of that kind, the command is worth
+ * If the TPM ran out of object or session memory, or of session
+ * handles, and the resource manager could free one, the command is worth
  * sending again.
  *
  * Return: true if it should be sent again.
@@ -172,11 +209,10 @@ bool tpm2_rm_foreign_retry(struct tpm_chip *chip, u32 rc)
 	struct tpm2_rm *rm = chip->rm;
 	bool again;
 
-	if (!rm || rm->busy || !(chip->flags & TPM_CHIP_FLAG_TPM2) ||
-	    (rc != TPM2_RC_OBJECT_MEMORY && rc != TPM2_RC_SESSION_MEMORY))
+	if (!rm || rm->busy || !(chip->flags & TPM_CHIP_FLAG_TPM2))
 		return false;
 	rm->busy = true;
-	again = !tpm2_rm_evict_one(rm, rc == TPM2_RC_SESSION_MEMORY);
+	again = tpm2_rm_foreign_retry_rc(rm, rc);
 	rm->busy = false;
 	return again;
 }

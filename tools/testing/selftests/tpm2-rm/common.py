@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Helpers shared by the integration tests."""
+import contextlib
+import os
 import threading
 
 from tpm2rm import Client, TPMError  # noqa: F401
@@ -29,3 +31,22 @@ def run_clients(n, work, barrier=True):
     for t in threads:
         t.join()
     return results
+
+
+@contextlib.contextmanager
+def param(name, value):
+    """Set a module parameter of the TPM core for the duration; nothing
+    on a kernel that does not have it (vanilla)."""
+    path = "/sys/module/tpm/parameters/" + name
+    if not os.path.exists(path):
+        yield
+        return
+    with open(path) as f:
+        old = f.read().strip()
+    with open(path, "w") as f:
+        f.write(str(value))
+    try:
+        yield
+    finally:
+        with open(path, "w") as f:
+            f.write(old)
