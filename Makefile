@@ -5,7 +5,8 @@
 
 T := tools/testing/tpm2-rm
 
-.PHONY: all setup kernel vanilla debug apply check run shell patches clean
+.PHONY: all setup kernel vanilla debug apply check run shell patches clean \
+	bench stress
 
 all: kernel
 
@@ -35,6 +36,12 @@ run-vanilla: vanilla
 
 shell: kernel
 	@$(T)/vm-run --interactive -- /bin/bash -i
+
+bench:
+	@$(T)/bench
+
+stress:
+	@$(T)/stress
 
 patches: apply
 	@rm -rf build/patches

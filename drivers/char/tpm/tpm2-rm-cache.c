@@ -23,6 +23,7 @@
 #include <linux/tpm.h>
 #include "tpm2-rm.h"
 #include "tpm2-rm-io.h"
+#include <trace/events/tpm2_rm.h>
 
 static struct list_head *resident_list(struct tpm2_rm *rm,
 				       struct tpm2_rm_ctx *ctx)
@@ -129,6 +130,8 @@ int tpm2_rm_evict(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 			tpm2_rm_saw_save(rm, ctx);
 	}
 	rm->stats.evictions++;
+	trace_tpm2_rm_evict(ctx->client ? ctx->client->id : 0, ctx->vhandle,
+			    ctx->phandle, ctx->kind == TPM2_RM_SESSION);
 	tpm2_rm_clear_resident(rm, ctx);
 	if (ctx->kind == TPM2_RM_SESSION)
 		return 0;

@@ -808,10 +808,14 @@ out:
  */
 ssize_t tpm2_rm_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
 {
-	ssize_t ret = run_command(c, buf, bufsiz);
+	ssize_t ret;
 
+	c->rm->cur_client = c->id;
+	ret = run_command(c, buf, bufsiz);
+	c->rm->cur_client = 0;
 	if (ret != TPM2_RM_WAIT)
-		tpm2_rm_admit_done(c);
+		tpm2_rm_admit_done(c, ret >= TPM_HEADER_SIZE ?
+				   get_unaligned_be32(buf + 6) : (u32)ret);
 	return ret;
 }
 
@@ -882,6 +886,7 @@ struct tpm2_rm_client *tpm2_rm_client_alloc(struct tpm2_rm *rm, kuid_t uid)
 	if (!c)
 		return NULL;
 	c->rm = rm;
+	c->id = ++rm->next_id;
 	c->uid = uid;
 	INIT_LIST_HEAD(&c->ctxs);
 	c->next_vhandle = TPM2_RM_VHANDLE_FIRST;
@@ -923,7 +928,8 @@ void tpm2_rm_client_free(struct tpm2_rm_client *c, bool tpm_usable)
 	struct tpm2_rm *rm = c->rm;
 	struct tpm2_rm_ctx *ctx, *tmp;
 
-	tpm2_rm_admit_done(c);
+	tpm2_rm_admit_done(c, TPM2_RM_RC(TPM2_RC_CANCELED));
+	rm->cur_client = c->id;
 	list_for_each_entry_safe(ctx, tmp, &c->ctxs, node) {
 		if (ctx->kind == TPM2_RM_SESSION && ctx->client_saved) {
 			orphan_session(rm, ctx, tpm_usable);
@@ -936,6 +942,7 @@ void tpm2_rm_client_free(struct tpm2_rm_client *c, bool tpm_usable)
 			tpm2_rm_flush(rm, ctx->vhandle);
 		tpm2_rm_drop_ctx(rm, ctx);
 	}
+	rm->cur_client = 0;
 	list_del(&c->node);
 	kfree(c);
 }

@@ -14,6 +14,9 @@
 #include "tpm2-rm.h"
 #include "tpm2-rm-io.h"
 
+#define CREATE_TRACE_POINTS
+#include <trace/events/tpm2_rm.h>
+
 static void put_header(u8 *buf, u32 len, u32 cc)
 {
 	put_unaligned_be16(TPM2_ST_NO_SESSIONS, buf);
@@ -71,6 +74,7 @@ int tpm2_rm_save(struct tpm2_rm *rm, u32 handle, u8 **blob, u16 *blob_len)
 	put_unaligned_be32(handle, rm->io + TPM_HEADER_SIZE);
 	rm->stats.saves++;
 	rc = rm_io(rm, TPM_HEADER_SIZE + 4, &len);
+	trace_tpm2_rm_save(rm->cur_client, handle, rc);
 	if (rc)
 		return rc;
 	/* TPMS_CONTEXT: sequence, savedHandle, hierarchy, TPM2B blob */
@@ -104,12 +108,11 @@ int tpm2_rm_load(struct tpm2_rm *rm, const u8 *blob, u16 blob_len, u32 *handle)
 	memcpy(rm->io + TPM_HEADER_SIZE, blob, blob_len);
 	rm->stats.loads++;
 	rc = rm_io(rm, TPM_HEADER_SIZE + blob_len, &len);
-	if (rc)
-		return rc;
-	if (len < TPM_HEADER_SIZE + 4)
-		return -EIO;
-	*handle = get_unaligned_be32(rm->io + TPM_HEADER_SIZE);
-	return 0;
+	if (!rc && len < TPM_HEADER_SIZE + 4)
+		rc = -EIO;
+	*handle = rc ? 0 : get_unaligned_be32(rm->io + TPM_HEADER_SIZE);
+	trace_tpm2_rm_load(rm->cur_client, *handle, rc);
+	return rc;
 }
 
 /**
@@ -122,11 +125,14 @@ int tpm2_rm_load(struct tpm2_rm *rm, const u8 *blob, u16 blob_len, u32 *handle)
 int tpm2_rm_flush(struct tpm2_rm *rm, u32 handle)
 {
 	size_t len;
+	int rc;
 
 	put_header(rm->io, TPM_HEADER_SIZE + 4, TPM2_CC_FLUSH_CONTEXT);
 	put_unaligned_be32(handle, rm->io + TPM_HEADER_SIZE);
 	rm->stats.flushes++;
-	return rm_io(rm, TPM_HEADER_SIZE + 4, &len);
+	rc = rm_io(rm, TPM_HEADER_SIZE + 4, &len);
+	trace_tpm2_rm_flush(rm->cur_client, handle, rc);
+	return rc;
 }
 
 /**

@@ -74,6 +74,7 @@
 #include <linux/unaligned.h>
 #include "tpm2-rm.h"
 #include "tpm2-rm-io.h"
+#include <trace/events/tpm2_rm.h>
 
 unsigned int tpm2_rm_session_wait_ms = 30000;
 module_param_named(rm_session_wait_ms, tpm2_rm_session_wait_ms, uint, 0644);
@@ -193,6 +194,8 @@ bool tpm2_rm_reclaim_orphan(struct tpm2_rm *rm, bool expired_only)
  */
 void tpm2_rm_revoke(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 {
+	trace_tpm2_rm_revoke(ctx->client ? ctx->client->id : 0, ctx->vhandle,
+			     rm->cur_client);
 	tpm2_rm_flush(rm, ctx->vhandle);
 	tpm2_rm_clear_resident(rm, ctx);
 	tpm2_rm_forget_blob(ctx);
@@ -420,16 +423,20 @@ wait:
 /**
  * tpm2_rm_admit_done() - @c's command is over: leave the queue
  * @c:		client
+ * @rc:		how the command ended, for the trace
  */
-void tpm2_rm_admit_done(struct tpm2_rm_client *c)
+void tpm2_rm_admit_done(struct tpm2_rm_client *c, u32 rc)
 {
 	struct tpm2_rm *rm = c->rm;
+	u64 waited;
 
 	if (!c->wait_ticket)
 		return;
 	if (c->waited) {
+		waited = tpm2_rm_now(rm) - c->wait_since;
 		rm->stats.waits++;
-		rm->stats.wait_ms += tpm2_rm_now(rm) - c->wait_since;
+		rm->stats.wait_ms += waited;
+		trace_tpm2_rm_wait(c->id, waited, rc);
 	}
 	c->wait_ticket = 0;
 	c->waited = false;
@@ -446,7 +453,7 @@ void tpm2_rm_admit_done(struct tpm2_rm_client *c)
 u32 tpm2_rm_wait_cancel(struct tpm2_rm_client *c)
 {
 	c->rm->stats.wait_failed++;
-	tpm2_rm_admit_done(c);
+	tpm2_rm_admit_done(c, TPM2_RM_RC(TPM2_RC_CANCELED));
 	return TPM2_RM_RC(TPM2_RC_CANCELED);
 }
 
@@ -492,6 +499,7 @@ static bool gap_near(struct tpm2_rm *rm, u64 oldest)
 /* Load a saved session and save it again: it becomes the newest. */
 static int refresh(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 {
+	u64 old_seq;
 	u32 handle;
 	u16 len;
 	u8 *blob;
@@ -525,7 +533,10 @@ static int refresh(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 	ctx->blob = blob;
 	ctx->blob_len = len;
 	ctx->blob_valid = true;
+	old_seq = ctx->seq;
 	tpm2_rm_saw_save(rm, ctx);
+	trace_tpm2_rm_regap(ctx->client ? ctx->client->id : 0, ctx->vhandle,
+			    old_seq, ctx->seq);
 	rm->stats.regaps++;
 	return 0;
 }

@@ -71,6 +71,7 @@ static DEVICE_ATTR_RO(name)
 
 RM_COUNTER(commands);
 RM_COUNTER(tpm_commands);
+RM_COUNTER(other_commands);
 RM_COUNTER(loads);
 RM_COUNTER(saves);
 RM_COUNTER(flushes);
@@ -93,6 +94,7 @@ RM_GAUGE(max_sessions, G_MAX_SESSIONS);
 static struct attribute *tpm2_rm_attrs[] = {
 	&dev_attr_commands.attr,
 	&dev_attr_tpm_commands.attr,
+	&dev_attr_other_commands.attr,
 	&dev_attr_loads.attr,
 	&dev_attr_saves.attr,
 	&dev_attr_flushes.attr,

@@ -106,6 +106,7 @@ struct tpm2_rm_ctx {
  * @nr_ctxs:	entries in @ctxs
  * @next_vhandle: next virtual handle; handed out once per open file, so
  *		a handle the client still holds is never reused (no ABA)
+ * @id:		number of the client in traces
  * @uid:	who opened the file, for the per-user session bound
  * @nr_sessions: sessions of this client in existence (not revoked)
  * @hold_seq:	when @nr_sessions last rose from 0 (admission ticket), so
@@ -125,6 +126,7 @@ struct tpm2_rm_client {
 	struct list_head ctxs;
 	unsigned int nr_ctxs;
 	u32 next_vhandle;
+	u32 id;
 	kuid_t uid;
 	unsigned int nr_sessions;
 	u64 hold_seq;
@@ -140,6 +142,8 @@ struct tpm2_rm_client {
  * struct tpm2_rm_stats - counters, readable in sysfs
  * @commands:		client commands
  * @tpm_commands:	commands the resource manager sent (clients' included)
+ * @other_commands:	commands that did not come through it: the kernel's
+ *			own and those written to /dev/tpmN
  * @loads:		ContextLoad issued by the resource manager
  * @saves:		ContextSave issued by the resource manager
  * @flushes:		FlushContext issued by the resource manager
@@ -156,6 +160,7 @@ struct tpm2_rm_client {
 struct tpm2_rm_stats {
 	u64 commands;
 	u64 tpm_commands;
+	u64 other_commands;
 	u64 loads;
 	u64 saves;
 	u64 flushes;
@@ -221,6 +226,8 @@ struct tpm2_rm_ops {
  * @busy:		the resource manager is sending; its own commands are
  *			not foreign ones (see tpm2_rm_foreign_prepare())
  * @clock:		advances with each client command, for LRU order
+ * @next_id:		last client number handed out
+ * @cur_client:		number of the client whose command runs, 0 if none
  * @io:			TPM_BUFSIZE buffer for the resource manager's commands
  * @copy:		TPM_BUFSIZE copy of the client command, for retries
  * @stats:		counters
@@ -252,6 +259,8 @@ struct tpm2_rm {
 	unsigned long wake_seq;
 	bool busy;
 	u64 clock;
+	u32 next_id;
+	u32 cur_client;
 	u8 *io;
 	u8 *copy;
 	struct tpm2_rm_stats stats;
@@ -284,7 +293,7 @@ u64 tpm2_rm_now(struct tpm2_rm *rm);
 void tpm2_rm_session_born(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 void tpm2_rm_session_gone(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 int tpm2_rm_admit(struct tpm2_rm_client *c);
-void tpm2_rm_admit_done(struct tpm2_rm_client *c);
+void tpm2_rm_admit_done(struct tpm2_rm_client *c, u32 rc);
 u32 tpm2_rm_wait_cancel(struct tpm2_rm_client *c);
 bool tpm2_rm_reclaim_orphan(struct tpm2_rm *rm, bool expired_only);
 bool tpm2_rm_revoke_for(struct tpm2_rm *rm, struct tpm2_rm_client *c);

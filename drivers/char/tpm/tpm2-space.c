@@ -184,8 +184,11 @@ void tpm2_rm_foreign_prepare(struct tpm_chip *chip, u8 *buf, size_t bufsiz)
 	struct tpm2_rm *rm = chip->rm;
 	u32 len;
 
-	if (!rm || rm->busy || !(chip->flags & TPM_CHIP_FLAG_TPM2) ||
-	    !chip->cc_attrs_tbl || bufsiz < TPM_HEADER_SIZE)
+	if (!rm || rm->busy)
+		return;
+	rm->stats.other_commands++;
+	if (!(chip->flags & TPM_CHIP_FLAG_TPM2) || !chip->cc_attrs_tbl ||
+	    bufsiz < TPM_HEADER_SIZE)
 		return;
 	len = min_t(u32, get_unaligned_be32(buf + 2), bufsiz);
 	rm->busy = true;

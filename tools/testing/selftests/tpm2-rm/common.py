@@ -7,6 +7,10 @@ import threading
 from tpm2rm import Client, TPMError  # noqa: F401
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run on this kernel."""
+
+
 def vanilla_xfail(fn):
     """The unmodified kernel is known to fail this test."""
     fn.vanilla_xfail = True
