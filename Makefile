@@ -6,7 +6,7 @@
 T := tools/testing/tpm2-rm
 
 .PHONY: all setup kernel vanilla debug apply check run shell patches clean \
-	bench stress
+	bench stress lint
 
 all: kernel
 
@@ -43,10 +43,11 @@ bench:
 stress:
 	@$(T)/stress
 
-patches: apply
-	@rm -rf build/patches
-	@git -C build/linux format-patch -q --cover-letter -o ../patches base..HEAD
-	@ls build/patches
+patches: setup
+	@$(T)/mkpatches
+
+lint: setup
+	@$(T)/lint
 
 clean:
 	rm -rf build/out-* build/vm build/check build/patches

@@ -3,7 +3,7 @@
 """Run the resource manager's integration tests, KTAP output.
 
 Every function named test_* in a file named test_*.py of this directory
-is one test case.  `run-all [FILE|FILE::NAME ...]` runs a subset; long
+is one test case.  `run-all.py [FILE|FILE::NAME ...]` runs a subset; long
 tests live in stress_*.py and run only when named.  A
 test marked @vanilla_xfail is expected to fail on the unmodified kernel
 (VM_KERNEL=vanilla): it shows what this resource manager adds.
