@@ -6,7 +6,7 @@
 T := tools/testing/tpm2-rm
 
 .PHONY: all setup kernel vanilla debug apply check run shell patches clean \
-	bench stress lint
+	bench stress lint fuzz
 
 all: kernel
 
@@ -42,6 +42,9 @@ bench:
 
 stress:
 	@$(T)/stress
+
+fuzz:
+	@$(T)/fuzz
 
 patches: setup
 	@$(T)/mkpatches

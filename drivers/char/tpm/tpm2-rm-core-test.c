@@ -275,6 +275,83 @@ static void close_flushes_everything(struct kunit *test)
 	env_free(e);
 }
 
+/*
+ * A workload touching every path that sends commands of its own: two
+ * clients with more keys and sessions than the TPM holds, signing,
+ * saving and loading a session, flushing, closing.  Failures are
+ * expected when a command is made to fail, so nothing is asserted.
+ */
+static void busy_clients(struct kunit *test, struct env *e)
+{
+	struct tpm2_rm_client *c[2];
+	u32 key[2][3], s[2][2], h, len;
+	unsigned int i, j;
+	u8 blob[64];
+
+	for (i = 0; i < 2; i++) {
+		c[i] = client(test, e);
+		for (j = 0; j < 3; j++) {
+			hdr(e, TPM2_ST_NO_SESSIONS, TPM2_CC_CREATE_PRIMARY);
+			put_unaligned_be32(0x40000001, e->buf + 10);
+			key[i][j] = run(e, c[i], 14) ? 0 : get_unaligned_be32(e->buf + 10);
+		}
+		for (j = 0; j < 2; j++)
+			if (try_session(e, c[i], &s[i][j]))
+				s[i][j] = 0;
+	}
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 3; j++)
+			sign(e, c[i], key[i][j], s[i][j % 2], 1);
+	if (s[0][0] && !context_save(e, c[0], s[0][0], blob, &len))
+		context_load(e, c[0], blob, len, &h);
+	flush(e, c[1], key[1][0]);
+	flush(e, c[1], s[1][1]);
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 3; j++)
+			sign(e, c[i], key[i][j], s[i][0], 1);
+	tpm2_rm_client_free(c[0], true);
+	tpm2_rm_client_free(c[1], true);
+}
+
+/*
+ * Make each command the resource manager sends fail in turn, with a
+ * transport error and with TPM errors: its books stay balanced, nothing
+ * of a closed client stays in the TPM unless the TPM refused the very
+ * FlushContext meant to remove it, and nothing leaks (kmemleak).
+ */
+static void every_command_fails_once(struct kunit *test)
+{
+	static const u32 how[] = { 0, TPM2_RC_FAILURE, TPM2_RC_OBJECT_MEMORY,
+				   TPM2_RC_SESSION_MEMORY, 0x1CB };
+	unsigned int total, k, i, left;
+	struct env *e;
+
+	e = env_new(test, 2, 1);
+	busy_clients(test, e);
+	total = e->f->commands;
+	KUNIT_EXPECT_EQ(test, loaded_objects(e->f), 0);
+	env_free(e);
+
+	for (i = 0; i < ARRAY_SIZE(how); i++) {
+		for (k = 1; k <= total; k++) {
+			e = env_new(test, 2, 1);
+			e->f->fail_nth = k;
+			e->f->fail_rc = how[i];
+			busy_clients(test, e);
+			KUNIT_EXPECT_EQ(test, e->rm->nr_objects, 0);
+			KUNIT_EXPECT_EQ(test, e->rm->nr_sessions, 0);
+			KUNIT_EXPECT_EQ(test, e->rm->nr_live, e->rm->nr_orphans);
+			left = loaded_objects(e->f) +
+			       FAKE_MAX_SESSIONS - sessions_in(e->f, S_FREE) -
+			       e->rm->nr_orphans;
+			KUNIT_EXPECT_LE_MSG(test, left, 1,
+					    "command %u failing with %#x", k,
+					    how[i]);
+			env_free(e);
+		}
+	}
+}
+
 static struct kunit_case tpm2_rm_core_cases[] = {
 	KUNIT_CASE(steady_state_one_command),
 	KUNIT_CASE(more_than_the_tpm_holds),
@@ -288,6 +365,7 @@ static struct kunit_case tpm2_rm_core_cases[] = {
 	KUNIT_CASE(lost_context_is_reported),
 	KUNIT_CASE(room_for_kernel_callers),
 	KUNIT_CASE(close_flushes_everything),
+	KUNIT_CASE(every_command_fails_once),
 	{}
 };
 

@@ -41,6 +41,7 @@ struct fake_tpm {
 	unsigned int commands;
 	unsigned int by_cc[0x200];
 	u32 fail_cc;			/* make the next command of this code fail */
+	unsigned int fail_nth;		/* or the fail_nth-th command of all */
 	u32 fail_rc;			/* with this code (or -EIO if 0) */
 };
 
@@ -252,8 +253,9 @@ static __maybe_unused ssize_t fake_transmit(struct tpm2_rm *rm, u8 *buf, size_t 
 
 	f->commands++;
 	f->by_cc[cc & 0x1FF]++;
-	if (f->fail_cc == cc) {
+	if (f->fail_cc == cc || (f->fail_nth && f->commands == f->fail_nth)) {
 		f->fail_cc = 0;
+		f->fail_nth = 0;
 		if (!f->fail_rc)
 			return -EIO;
 		return rsp_rc(buf, f->fail_rc);

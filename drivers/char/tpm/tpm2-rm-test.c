@@ -286,6 +286,119 @@ static void parse_rsp_handle(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -EIO, tpm2_rm_parse_rsp(t.b, t.n - 1, &cmd, &rsp));
 }
 
+#define FUZZ_ROUNDS	100000
+
+/* One mutation of a valid command: flip bytes, lie about sizes, cut. */
+static size_t mutate(struct tbuf *t, u32 seed)
+{
+	size_t n = t->n;
+	unsigned int i;
+
+	for (i = 0; i < 1 + seed % 4; i++)
+		t->b[get_random_u32_below(t->n)] = get_random_u8();
+	switch (seed % 5) {
+	case 0:		/* the size field lies */
+		put_unaligned_be32(get_random_u32(), t->b + 2);
+		break;
+	case 1:		/* truncated, consistently */
+		n = get_random_u32_below(t->n + 1);
+		put_unaligned_be32(n, t->b + 2);
+		break;
+	case 2:		/* an authorization size that overflows */
+		if (t->n >= 18)
+			put_unaligned_be32(0xFFFFFFF0 + seed % 16, t->b + 14);
+		break;
+	case 3:		/* a nonce or HMAC size past the end */
+		if (t->n >= 24)
+			put_unaligned_be16(0xFFFF - seed % 8, t->b + 22);
+		break;
+	}
+	return n;
+}
+
+/*
+ * Parse mutated commands from an allocation of exactly their length, so
+ * that KASAN sees any read past the end; every rejection is one of the
+ * documented codes, and what is accepted is within bounds.
+ */
+static void parse_cmd_fuzz(struct kunit *test)
+{
+	struct tpm2_rm_cmd cmd;
+	struct tbuf *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	unsigned int i, j;
+	size_t n;
+	u32 rc;
+	u8 *b;
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	for (i = 0; i < FUZZ_ROUNDS; i++) {
+		t->n = 0;
+		build_sign(t, 0x80000001, i & 1 ? 0x02000000 : TPM2_RS_PW);
+		n = mutate(t, get_random_u32());
+		b = kmemdup(t->b, n ?: 1, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, b);
+		rc = tpm2_rm_parse_cmd(b, n, CC_ATTRS(i % 4, i & 4 ? 1 : 0), &cmd);
+		if (rc) {
+			KUNIT_EXPECT_TRUE(test, rc == TPM2_RC_BAD_TAG ||
+					  rc == TPM2_RC_COMMAND_SIZE ||
+					  rc == TPM2_RC_INSUFFICIENT ||
+					  rc == TPM2_RC_AUTHSIZE);
+		} else {
+			KUNIT_EXPECT_LE(test, cmd.params_off, n);
+			KUNIT_EXPECT_LE(test, cmd.nr_sessions, 3);
+			for (j = 0; j < cmd.nr_sessions; j++)
+				KUNIT_EXPECT_LE(test, cmd.session_off[j] + 4, n);
+		}
+		kfree(b);
+	}
+}
+
+/* The same for responses, against a parsed command of each shape. */
+static void parse_rsp_fuzz(struct kunit *test)
+{
+	struct tbuf *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct tbuf *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	struct tpm2_rm_cmd cmd;
+	struct tpm2_rm_rsp rsp;
+	unsigned int i;
+	size_t n;
+	int rc;
+	u8 *b;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	for (i = 0; i < FUZZ_ROUNDS; i++) {
+		c->n = 0;
+		build_sign(c, 0x80000001, 0x02000000);
+		rc = tpm2_rm_parse_cmd(c->b, c->n, CC_ATTRS(1, i & 1), &cmd);
+		KUNIT_ASSERT_EQ(test, rc, 0);
+		t->n = 0;
+		put16(t, i & 2 ? TPM2_ST_SESSIONS : TPM2_ST_NO_SESSIONS);
+		put32(t, 0);
+		put32(t, 0);
+		if (i & 1)
+			put32(t, 0x80000002);
+		put32(t, 4);
+		put32(t, 0);
+		put16(t, 16);
+		t->n += 16;
+		put8(t, 1);
+		put16(t, 32);
+		t->n += 32;
+		fix_size(t);
+		n = mutate(t, get_random_u32());
+		b = kmemdup(t->b, n ?: 1, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, b);
+		rc = tpm2_rm_parse_rsp(b, n, &cmd, &rsp);
+		KUNIT_EXPECT_TRUE(test, rc == 0 || rc == -EIO);
+		if (!rc) {
+			KUNIT_EXPECT_LE(test, rsp.size, n);
+			KUNIT_EXPECT_LE(test, rsp.nr_sessions, cmd.nr_sessions);
+		}
+		kfree(b);
+	}
+}
+
 static struct kunit_case tpm2_rm_parse_cases[] = {
 	KUNIT_CASE(parse_cmd_no_sessions),
 	KUNIT_CASE(parse_cmd_sessions),
@@ -294,6 +407,8 @@ static struct kunit_case tpm2_rm_parse_cases[] = {
 	KUNIT_CASE(parse_cmd_random),
 	KUNIT_CASE(parse_rsp),
 	KUNIT_CASE(parse_rsp_handle),
+	KUNIT_CASE(parse_cmd_fuzz),
+	KUNIT_CASE(parse_rsp_fuzz),
 	{}
 };
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 """What this resource manager adds over the one it replaces."""
+import os
 import struct
 
 from common import Client, TPMError, run_clients, vanilla_xfail
@@ -99,3 +100,31 @@ def test_session_handoff_between_files():
         assert h == s.handle
         key = b.create_primary(tpm2rm.ATTR_SIGN)
         b.sign(key, s)
+
+
+def meminfo(key):
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_thousands_of_idle_files():
+    """4000 open files cost little, and a client beside them works."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 5000), max(hard, 5000)))
+    before = meminfo("MemAvailable")
+    fds = []
+    try:
+        for _ in range(4000):
+            fds.append(os.open("/dev/tpmrm0", os.O_RDWR))
+        kib = (before - meminfo("MemAvailable")) / len(fds)
+        print("# %d idle files: about %.1f KiB each" % (len(fds), kib))
+        with Client() as c:
+            c.sign(c.create_primary(tpm2rm.ATTR_SIGN), c.start_session())
+    finally:
+        for fd in fds:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

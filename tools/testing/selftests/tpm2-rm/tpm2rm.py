@@ -251,6 +251,11 @@ class Client:
         rsp = self.send(CC_CONTEXT_LOAD, params=blob)
         return Reader(rsp, 10).u32()
 
+    def hash_sequence(self):
+        rsp = self.send(CC_HASH_SEQUENCE_START,
+                        params=b2(b"") + struct.pack(">H", ALG_SHA256))
+        return Reader(rsp, 10).u32()
+
     def get_cap(self, cap, prop, count=256):
         rsp = self.send(CC_GET_CAPABILITY,
                         params=struct.pack(">III", cap, prop, count))

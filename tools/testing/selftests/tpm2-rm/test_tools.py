@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Real clients: tpm2-tools through the device TCTI on /dev/tpmrm0."""
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+
+from common import Skip, vanilla_xfail
+
+here = os.path.dirname(os.path.abspath(__file__))
+FLOW = os.path.join(here, "tpm2-tools-flow.sh")
+
+
+def run_copies(n):
+    if not shutil.which("tpm2_createprimary"):
+        raise Skip("tpm2-tools not installed")
+    results = [None] * n
+
+    def one(i):
+        with tempfile.TemporaryDirectory() as d:
+            p = subprocess.run(["bash", FLOW, str(i), d],
+                               capture_output=True, text=True)
+            results[i] = (p.returncode, p.stdout + p.stderr)
+
+    th = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+    bad = [(i, out) for i, (rc, out) in enumerate(results) if rc]
+    for i, out in bad:
+        for line in out.splitlines()[-6:]:
+            print("# copy %d: %s" % (i, line))
+    assert not bad, "%d of %d copies failed" % (len(bad), n)
+
+
+@vanilla_xfail
+def test_tpm2_tools_four_copies_at_once():
+    """Four users at once: more objects and sessions than the TPM holds,
+    which the previous resource manager answered with 0x902/0x903."""
+    run_copies(4)
