@@ -365,7 +365,7 @@ static struct kunit_case tpm2_rm_core_cases[] = {
 	KUNIT_CASE(lost_context_is_reported),
 	KUNIT_CASE(room_for_kernel_callers),
 	KUNIT_CASE(close_flushes_everything),
-	KUNIT_CASE(every_command_fails_once),
+	KUNIT_CASE_SLOW(every_command_fails_once),
 	{}
 };
 

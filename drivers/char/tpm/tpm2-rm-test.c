@@ -407,8 +407,8 @@ static struct kunit_case tpm2_rm_parse_cases[] = {
 	KUNIT_CASE(parse_cmd_random),
 	KUNIT_CASE(parse_rsp),
 	KUNIT_CASE(parse_rsp_handle),
-	KUNIT_CASE(parse_cmd_fuzz),
-	KUNIT_CASE(parse_rsp_fuzz),
+	KUNIT_CASE_SLOW(parse_cmd_fuzz),
+	KUNIT_CASE_SLOW(parse_rsp_fuzz),
 	{}
 };
 
