@@ -352,7 +352,7 @@ static ssize_t send_cmd(struct tpm2_rm *rm, u32 cc, u8 *buf, size_t len)
 	for (;;) {
 		ret = tpm2_rm_xmit(rm, buf, len);
 		if (ret < 0)
-			return ret == TPM2_RM_WAIT ? -EIO : ret;
+			return ret;
 		again = after_rc(rm, cc, get_unaligned_be32(buf + 6), &gaps);
 		if (again <= 0) {
 			if (again == TPM2_RM_WAIT) {

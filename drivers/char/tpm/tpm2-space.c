@@ -21,8 +21,10 @@
 static ssize_t chip_transmit(struct tpm2_rm *rm, u8 *buf, size_t len)
 {
 	struct tpm_chip *chip = rm->priv;
+	ssize_t ret = tpm_transmit(chip, buf, TPM_BUFSIZE);
 
-	return tpm_transmit(chip, buf, TPM_BUFSIZE);
+	/* -EAGAIN means "wait for a session" to tpm2_rm_transmit() */
+	return ret == TPM2_RM_WAIT ? -EIO : ret;
 }
 
 static int chip_cc_attrs(struct tpm2_rm *rm, u32 cc, u32 *attrs)
