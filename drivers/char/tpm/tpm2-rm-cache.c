@@ -123,6 +123,11 @@ int tpm2_rm_evict(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 			ctx->pinned = false;
 			rc = tpm2_rm_save(rm, ctx->phandle, &blob, &len);
 		}
+		if (rc == -ENOMEM && ctx->kind == TPM2_RM_SESSION) {
+			/* the TPM saved it, the copy is lost: so is it */
+			tpm2_rm_clear_resident(rm, ctx);
+			ctx->dead = true;
+		}
 		if (rc)
 			return rc;
 		set_blob(ctx, blob, len);
@@ -231,19 +236,38 @@ int tpm2_rm_make_room(struct tpm2_rm *rm, unsigned int objects,
  * @rm:		resource manager
  *
  * Used before a command that does not come through the resource manager
- * and may look at or take every slot (/dev/tpmN).
+ * and may look at or take every slot (/dev/tpmN), and before suspend.
+ * It goes on after an error; a context it could not save is marked lost
+ * rather than left mapped to a TPM handle that may change meaning.
  *
  * Return: 0 or the first error.
  */
 int tpm2_rm_evict_all(struct tpm2_rm *rm)
 {
-	int rc = 0;
+	struct list_head *lists[] = { &rm->objects, &rm->sessions };
+	struct tpm2_rm_ctx *ctx;
+	int rc, first = 0;
+	unsigned int i;
 
-	while (!rc && rm->nr_objects)
-		rc = tpm2_rm_evict_one(rm, false);
-	while (!rc && rm->nr_sessions)
-		rc = tpm2_rm_evict_one(rm, true);
-	return rc == -ENOSPC ? 0 : rc;
+	for (i = 0; i < ARRAY_SIZE(lists); i++) {
+		while ((ctx = lru_victim(lists[i]))) {
+			rc = tpm2_rm_evict(rm, ctx);
+			if (!rc)
+				continue;
+			first = first ?: rc;
+			/*
+			 * Whatever stays in the TPM now may be gone after
+			 * (suspend) or reused by someone else (/dev/tpmN):
+			 * never map a handle onto it again.
+			 */
+			if (ctx->resident) {
+				tpm2_rm_clear_resident(rm, ctx);
+				if (!ctx->blob_valid || ctx->kind == TPM2_RM_SESSION)
+					ctx->dead = true;
+			}
+		}
+	}
+	return first;
 }
 
 /**

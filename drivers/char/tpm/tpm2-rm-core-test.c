@@ -276,6 +276,31 @@ static void close_flushes_everything(struct kunit *test)
 }
 
 /*
+ * Before suspend or a /dev/tpmN command everything is evicted; what
+ * cannot be saved is marked lost, never left mapped to a TPM handle
+ * that may mean something else afterwards.
+ */
+static void evict_all_goes_on_after_errors(struct kunit *test)
+{
+	struct env *e = env_new(test, 3, 3);
+	struct tpm2_rm_client *c = client(test, e);
+	u32 k1 = create_primary(test, e, c);
+	u32 k2 = create_primary(test, e, c);
+	u32 s = start_session(test, e, c);
+
+	e->f->fail_cc = TPM2_CC_CONTEXT_SAVE;	/* k1's save fails */
+	e->f->fail_rc = TPM2_RC_FAILURE;
+	KUNIT_EXPECT_EQ(test, tpm2_rm_evict_all(e->rm), TPM2_RC_FAILURE);
+	KUNIT_EXPECT_EQ(test, e->rm->nr_objects, 0);
+	KUNIT_EXPECT_EQ(test, e->rm->nr_sessions, 0);
+	KUNIT_EXPECT_EQ(test, sign(e, c, k1, 0, 0),
+			TPM2_RM_RC(TPM2_RC_REFERENCE_H0));
+	KUNIT_EXPECT_EQ(test, sign(e, c, k2, s, 1), 0);
+	tpm2_rm_client_free(c, true);
+	env_free(e);
+}
+
+/*
  * A workload touching every path that sends commands of its own: two
  * clients with more keys and sessions than the TPM holds, signing,
  * saving and loading a session, flushing, closing.  Failures are
@@ -365,6 +390,7 @@ static struct kunit_case tpm2_rm_core_cases[] = {
 	KUNIT_CASE(lost_context_is_reported),
 	KUNIT_CASE(room_for_kernel_callers),
 	KUNIT_CASE(close_flushes_everything),
+	KUNIT_CASE(evict_all_goes_on_after_errors),
 	KUNIT_CASE_SLOW(every_command_fails_once),
 	{}
 };

@@ -150,6 +150,10 @@ static struct tpm2_rm_ctx *claim_session(struct tpm2_rm_client *c, u32 handle)
 	list_for_each_entry_safe(ctx, tmp, &rm->orphans, node)
 		if (ctx->vhandle == handle)
 			tpm2_rm_drop_ctx(rm, ctx);
+	/* the client loads a context of that handle: it knows it anew */
+	ctx = find_ctx(c, handle);
+	if (ctx)
+		tpm2_rm_drop_ctx(rm, ctx);
 	return new_ctx(c, TPM2_RM_SESSION, handle);
 }
 
@@ -385,6 +389,7 @@ static bool avoid_tombstone(struct tpm2_rm_client *c, u8 *buf, u32 *handle)
 	len = get_unaligned_be32(rm->copy + 2);
 	while ((old = find_ctx(c, *handle)) && old->revoked) {
 		if (n == ARRAY_SIZE(parked)) {
+			tpm2_rm_flush(rm, *handle);
 			ok = false;
 			break;
 		}
@@ -416,6 +421,7 @@ static u32 adopt_new_handle(struct tpm2_rm_client *c,
 		if (cmd->cc == TPM2_CC_START_AUTH_SESS &&
 		    !avoid_tombstone(c, buf, &handle))
 			return TPM2_RC_SESSION_HANDLES;
+		kind = TPM2_RM_SESSION;
 		ctx = claim_session(c, handle);
 	} else if (TPM2_RM_HT(handle) == TPM2_HT_TRANSIENT) {
 		if (cmd->cc == TPM2_CC_HASH_SEQUENCE_START || cmd->cc == 0x15B)
@@ -834,12 +840,6 @@ struct tpm2_rm *tpm2_rm_alloc(const struct tpm2_rm_ops *ops, void *priv)
 
 	if (!rm)
 		return NULL;
-	rm->io = kmalloc(TPM_BUFSIZE, GFP_KERNEL);
-	rm->copy = kmalloc(TPM_BUFSIZE, GFP_KERNEL);
-	if (!rm->io || !rm->copy) {
-		tpm2_rm_free(rm);
-		return NULL;
-	}
 	rm->ops = ops;
 	rm->priv = priv;
 	INIT_LIST_HEAD(&rm->clients);
@@ -847,6 +847,12 @@ struct tpm2_rm *tpm2_rm_alloc(const struct tpm2_rm_ops *ops, void *priv)
 	INIT_LIST_HEAD(&rm->sessions);
 	INIT_LIST_HEAD(&rm->orphans);
 	init_waitqueue_head(&rm->waitq);
+	rm->io = kmalloc(TPM_BUFSIZE, GFP_KERNEL);
+	rm->copy = kmalloc(TPM_BUFSIZE, GFP_KERNEL);
+	if (!rm->io || !rm->copy) {
+		tpm2_rm_free(rm);
+		return NULL;
+	}
 	return rm;
 }
 

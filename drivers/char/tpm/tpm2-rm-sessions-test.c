@@ -189,6 +189,44 @@ static void revoke_without_aba(struct kunit *test)
 	env_free(e);
 }
 
+/*
+ * A client loading a saved context whose handle value it holds a revoked
+ * entry for is told of the session by the load itself: the entry gives
+ * way, and the session is usable and can be flushed.
+ */
+static void tombstone_gives_way_to_load(struct kunit *test)
+{
+	struct env *e = small_tpm(test, 4);
+	struct tpm2_rm_client *c[3];
+	u32 x[3], z, h, key, len;
+	unsigned int i;
+	u8 blob[64];
+
+	for (i = 0; i < 3; i++)
+		c[i] = client(test, e);
+	key = create_primary(test, e, c[0]);
+	for (i = 0; i < 3; i++)
+		x[i] = session(test, e, c[0]);
+	session(test, e, c[1]);
+	e->f->now += 2000;
+	KUNIT_EXPECT_EQ(test, sign(e, c[0], key, x[1], 1), 0);
+	KUNIT_EXPECT_EQ(test, sign(e, c[0], key, x[2], 1), 0);
+	KUNIT_EXPECT_EQ(test, try_session(e, c[2], &z), WAIT);
+	e->f->now += tpm2_rm_session_wait_ms;
+	KUNIT_ASSERT_EQ(test, try_session(e, c[2], &z), 0);
+	KUNIT_ASSERT_EQ(test, z, x[0]);
+	KUNIT_ASSERT_EQ(test, context_save(e, c[2], z, blob, &len), 0);
+	KUNIT_ASSERT_EQ(test, context_load(e, c[0], blob, len, &h), 0);
+	KUNIT_EXPECT_EQ(test, h, x[0]);
+	KUNIT_EXPECT_EQ(test, sign(e, c[0], key, h, 1), 0);
+	KUNIT_EXPECT_EQ(test, flush(e, c[0], h), 0);
+	KUNIT_EXPECT_EQ(test, e->rm->nr_live, 3);
+	close_all(e, c, 3);
+	KUNIT_EXPECT_EQ(test, e->rm->nr_live, 0);
+	KUNIT_EXPECT_EQ(test, sessions_in(e->f, S_FREE), FAKE_MAX_SESSIONS);
+	env_free(e);
+}
+
 /* Nobody above its share: the waiter fails after the bound, nobody loses. */
 static void within_share_is_safe(struct kunit *test)
 {
@@ -350,6 +388,7 @@ static struct kunit_case tpm2_rm_sessions_cases[] = {
 	KUNIT_CASE(admission_order),
 	KUNIT_CASE(hold_and_wait),
 	KUNIT_CASE(revoke_without_aba),
+	KUNIT_CASE(tombstone_gives_way_to_load),
 	KUNIT_CASE(within_share_is_safe),
 	KUNIT_CASE(orphans_go_first),
 	KUNIT_CASE(kernel_gets_a_session),

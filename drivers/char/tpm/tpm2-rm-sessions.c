@@ -398,8 +398,12 @@ int tpm2_rm_admit(struct tpm2_rm_client *c)
 		if (mine || ahead || !tpm2_rm_reclaim_orphan(rm, false))
 			break;
 	}
-	if (ahead)
-		goto wait;
+	if (ahead) {
+		/* whoever goes first wakes the others when done */
+		c->wait_ms = TPM2_RM_CLAIM_IDLE_MS;
+		c->waited = true;
+		return TPM2_RM_WAIT;
+	}
 	if (c->nr_sessions && deadlock_victim(rm) == c) {
 		/* the others go on once this one gives up what it holds */
 		wake_waiters(rm);
@@ -411,7 +415,6 @@ int tpm2_rm_admit(struct tpm2_rm_client *c)
 			return 0;
 		return admit_fail(c, TPM2_RC_SESSION_HANDLES);
 	}
-wait:
 	waited = now - c->wait_since;
 	c->wait_ms = tpm2_rm_session_wait_ms > waited ?
 		     tpm2_rm_session_wait_ms - waited : 1;
@@ -516,12 +519,15 @@ static int refresh(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 	}
 	rc = tpm2_rm_save(rm, handle, &blob, &len);
 	if (rc) {
-		/* it is loaded now; a client's saved copy is stale */
+		/* a client's saved copy is stale now, and ours */
 		tpm2_rm_forget_blob(ctx);
 		kfree(ctx->client_blob);
 		ctx->client_blob = NULL;
 		ctx->client_saved = false;
-		tpm2_rm_set_resident(rm, ctx, handle);
+		if (rc == -ENOMEM)	/* saved, but the copy is lost */
+			ctx->dead = true;
+		else
+			tpm2_rm_set_resident(rm, ctx, handle);
 		return rc;
 	}
 	if (ctx->client_saved && !ctx->client_blob) {

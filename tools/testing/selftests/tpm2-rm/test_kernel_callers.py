@@ -46,6 +46,11 @@ def test_trusted_keys_and_hwrng_under_load():
     for t in tools:
         subprocess.run(t.split(), env=env, check=True)
     try:
+        with open("/sys/class/misc/hw_random/rng_current") as f:
+            hwrng = f.read().startswith("tpm")
+    except OSError:
+        hwrng = False
+    try:
         ring = keyctl("newring", "tpm2rm", "@u")
         for i in range(8):
             kid = keyctl("add", "trusted", "kmk%d" % i,
@@ -54,11 +59,12 @@ def test_trusted_keys_and_hwrng_under_load():
             kid2 = keyctl("add", "trusted", "kmk%d-again" % i,
                           "load %s keyhandle=0x81000101" % blob, ring)
             keyctl("pipe", kid2)
-            fd = os.open("/dev/hwrng", os.O_RDONLY)
-            try:
-                assert len(os.read(fd, 32)) > 0
-            finally:
-                os.close(fd)
+            if hwrng:
+                fd = os.open("/dev/hwrng", os.O_RDONLY)
+                try:
+                    assert len(os.read(fd, 32)) > 0
+                finally:
+                    os.close(fd)
         keyctl("unlink", ring, "@u")
     finally:
         stop.set()
@@ -66,6 +72,7 @@ def test_trusted_keys_and_hwrng_under_load():
             t.join()
         subprocess.run("tpm2_evictcontrol -Q -C o -c 0x81000101".split(),
                        env=env)
-    print("# 8 trusted keys sealed and loaded again, 8 hwrng reads, "
-          "beside %d client signatures" % signs[0])
+    print("# 8 trusted keys sealed and loaded again, %s, beside %d client "
+          "signatures" % ("8 hwrng reads" if hwrng else "no TPM hwrng here",
+                          signs[0]))
     assert not errors, errors[:3]
