@@ -37,7 +37,7 @@ def openssl_processes(n):
     assert p.returncode == 0
 
 
-def test_openssl_32_processes():
-    """A TPM-backed key of the tpm2-openssl provider, 32 processes
+def test_openssl_16_processes():
+    """A TPM-backed key of the tpm2-openssl provider, 16 processes
     signing with it at once."""
-    openssl_processes(32)
+    openssl_processes(16)
