@@ -300,7 +300,7 @@ void tpm2_rm_foreign_room(struct tpm2_rm *rm, const u8 *buf, size_t len)
 		sessions++;
 	else if (cc == TPM2_CC_CONTEXT_LOAD)
 		objects++, sessions++;
-	else if (tpm2_rm_cc_rhandle(attrs))
+	else if (tpm2_rm_cc_takes_object(cc, attrs))
 		objects++;
 	tpm2_rm_make_room(rm, objects, sessions);
 }

@@ -107,6 +107,16 @@ static inline bool tpm2_rm_cc_rhandle(u32 attrs)
 	return attrs & TPM2_CC_ATTR_RHANDLE_BIT;
 }
 
+/*
+ * Does the command take a free object slot of its own?  Those that
+ * return a handle do, and TPM2_Create, which builds the new object in a
+ * slot (TPM_RC_OBJECT_MEMORY when none is free).
+ */
+static inline bool tpm2_rm_cc_takes_object(u32 cc, u32 attrs)
+{
+	return tpm2_rm_cc_rhandle(attrs) || cc == 0x153;	/* TPM2_Create */
+}
+
 static inline bool tpm2_rm_is_session(u32 handle)
 {
 	return TPM2_RM_HT(handle) == TPM2_HT_HMAC_SESSION ||

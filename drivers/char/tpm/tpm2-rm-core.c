@@ -260,7 +260,7 @@ static void created_slots(const struct tpm2_rm_cmd *cmd, const u8 *buf,
 			(*sessions)++;
 		else
 			(*objects)++;
-	} else if (tpm2_rm_cc_rhandle(cmd->attrs)) {
+	} else if (tpm2_rm_cc_takes_object(cmd->cc, cmd->attrs)) {
 		(*objects)++;
 	}
 }
