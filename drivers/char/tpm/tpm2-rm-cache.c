@@ -152,7 +152,8 @@ int tpm2_rm_evict(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
  * valid (save-once); a sequence's stays valid until the sequence is used.
  *
  * Return: 0, a TPM response code, or a negative errno.  A context the TPM
- * refuses to load is marked dead.
+ * refuses to load is marked dead; not for lack of room, nor while the TPM
+ * waits for its Startup (tpm2-rm-reset.c).
  */
 int tpm2_rm_restore(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 {
@@ -163,7 +164,8 @@ int tpm2_rm_restore(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 		return TPM2_RC_HANDLE;
 	rc = tpm2_rm_load(rm, ctx->blob, ctx->blob_len, &handle);
 	if (rc > 0 && rc != TPM2_RC_OBJECT_MEMORY &&
-	    rc != TPM2_RC_SESSION_MEMORY && (rc & 0x900) != 0x900)
+	    rc != TPM2_RC_SESSION_MEMORY && (rc & 0x900) != 0x900 &&
+	    rc != TPM2_RC_INITIALIZE)
 		ctx->dead = true;
 	if (rc)
 		return rc;
@@ -249,6 +251,7 @@ int tpm2_rm_evict_all(struct tpm2_rm *rm)
 	int rc, first = 0;
 	unsigned int i;
 
+	tpm2_rm_sync_tpm(rm);
 	for (i = 0; i < ARRAY_SIZE(lists); i++) {
 		while ((ctx = lru_victim(lists[i]))) {
 			rc = tpm2_rm_evict(rm, ctx);
@@ -286,6 +289,7 @@ void tpm2_rm_foreign_room(struct tpm2_rm *rm, const u8 *buf, size_t len)
 	unsigned int objects = 0, sessions = 0, nr, i;
 	u32 cc, attrs;
 
+	tpm2_rm_sync_tpm(rm);
 	if (len < TPM_HEADER_SIZE || (!rm->nr_objects && !rm->nr_sessions))
 		return;
 	cc = be32_to_cpup((__be32 *)(buf + 6));
@@ -308,16 +312,22 @@ void tpm2_rm_foreign_room(struct tpm2_rm *rm, const u8 *buf, size_t len)
 /**
  * tpm2_rm_foreign_retry_rc() - free what a kernel command ran out of
  * @rm:		resource manager
+ * @cc:		the command's code
  * @rc:		the TPM's response to the command
  *
  * Kernel callers cannot wait for a client: an object or session slot is
  * freed by eviction, a session handle by reclaiming a handed-off session
  * or, failing that, by revoking a client's session (tpm2-rm-sessions.c).
+ * The response code is also one of those that tell whether the TPM was
+ * reset (tpm2_rm_saw_rc()).
  *
  * Return: true if the command is worth sending again.
  */
-bool tpm2_rm_foreign_retry_rc(struct tpm2_rm *rm, u32 rc)
+bool tpm2_rm_foreign_retry_rc(struct tpm2_rm *rm, u32 cc, u32 rc)
 {
+	tpm2_rm_saw_rc(rm, cc, rc);
+	if (rm->tpm_lost)
+		return false;
 	switch (rc) {
 	case TPM2_RC_OBJECT_MEMORY:
 	case TPM2_RC_SESSION_MEMORY:

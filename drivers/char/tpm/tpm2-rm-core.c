@@ -24,6 +24,8 @@
  *   RM | TPM_RC_HANDLE + handle/session number: not this client's session
  *   RM | TPM_RC_REFERENCE_H0 + n / _S0 + n: the context behind handle or
  *        session n could not be loaded again (lost, e.g. by a TPM reset)
+ *   RM | TPM_RC_INITIALIZE: the TPM was reset and waits for its Startup
+ *        (tpm2-rm-reset.c)
  *   RM | TPM_RC_OBJECT_MEMORY: over the per-client bound of contexts
  *   RM | TPM_RC_MEMORY: the kernel could not allocate memory
  *   RM | TPM_RC_COMMAND_CODE, _COMMAND_SIZE, _BAD_TAG, _INSUFFICIENT,
@@ -297,6 +299,8 @@ static u32 load_refs(struct tpm2_rm *rm, const struct tpm2_rm_cmd *cmd,
 			*err = rc;
 			return 0;
 		}
+		if (rc == TPM2_RC_INITIALIZE)
+			return rc;
 		if (rc)
 			return (refs->h[i]->kind == TPM2_RM_SESSION ?
 				TPM2_RC_REFERENCE_S0 : TPM2_RC_REFERENCE_H0) + i;
@@ -309,6 +313,8 @@ static u32 load_refs(struct tpm2_rm *rm, const struct tpm2_rm_cmd *cmd,
 			*err = rc;
 			return 0;
 		}
+		if (rc == TPM2_RC_INITIALIZE)
+			return rc;
 		if (rc)
 			return TPM2_RC_REFERENCE_S0 + i;
 	}
@@ -728,6 +734,7 @@ static ssize_t run_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
 	u32 attrs, len, rc = 0;
 	int err = 0;
 
+	tpm2_rm_sync_tpm(rm);
 	if (!c->wait_ticket)
 		rm->stats.commands++;
 	rm->clock++;
@@ -934,6 +941,8 @@ void tpm2_rm_client_free(struct tpm2_rm_client *c, bool tpm_usable)
 	struct tpm2_rm *rm = c->rm;
 	struct tpm2_rm_ctx *ctx, *tmp;
 
+	if (tpm_usable)
+		tpm2_rm_sync_tpm(rm);
 	tpm2_rm_admit_done(c, TPM2_RM_RC(TPM2_RC_CANCELED));
 	rm->cur_client = c->id;
 	list_for_each_entry_safe(ctx, tmp, &c->ctxs, node) {

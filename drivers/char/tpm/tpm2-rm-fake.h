@@ -10,8 +10,9 @@
  * saved context can be loaded many times, a session's only once and back
  * at the same handle, a flush ends a session whether loaded or saved,
  * session handles are handed out lowest first), OBJECT_MEMORY,
- * SESSION_MEMORY, SESSION_HANDLES and CONTEXT_GAP, a clock, and a way to
- * make the next command of a given code fail.
+ * SESSION_MEMORY, SESSION_HANDLES and CONTEXT_GAP, a clock, a way to
+ * make the next command of a given code fail, and _TPM_Init with the
+ * Startup and Shutdown rules that decide what survives it (fake_init()).
  */
 #ifndef __TPM2_RM_FAKE_H__
 #define __TPM2_RM_FAKE_H__
@@ -43,7 +44,22 @@ struct fake_tpm {
 	u32 fail_cc;			/* make the next command of this code fail */
 	unsigned int fail_nth;		/* or the fail_nth-th command of all */
 	u32 fail_rc;			/* with this code (or -EIO if 0) */
+	bool uninit;			/* _TPM_Init done, no Startup yet */
+	bool shut_state;		/* the last Shutdown was (STATE) */
+	u32 epoch;			/* TPM Resets: object contexts die */
 };
+
+/* _TPM_Init: loaded objects and sessions are gone; Startup decides the rest. */
+static __maybe_unused void fake_init(struct fake_tpm *f)
+{
+	unsigned int i;
+
+	f->uninit = true;
+	memset(f->objects, 0, sizeof(f->objects));
+	for (i = 0; i < FAKE_MAX_SESSIONS; i++)
+		if (f->sessions[i] == S_LOADED)
+			f->sessions[i] = S_FREE;
+}
 
 static __maybe_unused unsigned int loaded_objects(struct fake_tpm *f)
 {
@@ -140,7 +156,7 @@ static __maybe_unused ssize_t do_context_save(struct fake_tpm *f, u8 *buf, u32 h
 	}
 	put_unaligned_be64(s >= 0 ? f->seq : 0, buf + 10);
 	put_unaligned_be32(h, buf + 18);
-	put_unaligned_be32(TPM2_RS_PW, buf + 22);
+	put_unaligned_be32(TPM2_RS_PW + f->epoch, buf + 22);
 	put_unaligned_be16(4, buf + 26);
 	put_unaligned_be32(id, buf + 28);
 	return rsp_ok(buf, TPM2_ST_NO_SESSIONS, 32);
@@ -162,6 +178,8 @@ static __maybe_unused ssize_t do_context_load(struct fake_tpm *f, u8 *buf)
 		put_unaligned_be32(saved, buf + 10);
 		return rsp_ok(buf, TPM2_ST_NO_SESSIONS, 14);
 	}
+	if (get_unaligned_be32(buf + 22) != TPM2_RS_PW + f->epoch)
+		return rsp_rc(buf, 0x1DF);	/* INTEGRITY: from before a Reset */
 	slot = new_object(f, id);
 	if (slot < 0)
 		return rsp_rc(buf, TPM2_RC_OBJECT_MEMORY);
@@ -222,6 +240,43 @@ static __maybe_unused ssize_t do_sign(struct fake_tpm *f, u8 *buf, size_t len)
 	return rsp_ok(buf, n ? TPM2_ST_SESSIONS : TPM2_ST_NO_SESSIONS, off);
 }
 
+/*
+ * Startup after fake_init(): (CLEAR) without a Shutdown(STATE) before is a
+ * TPM Reset, which kills every saved context; otherwise they survive.
+ */
+static __maybe_unused ssize_t do_startup(struct fake_tpm *f, u8 *buf)
+{
+	unsigned int i;
+
+	if (!f->uninit)
+		return rsp_rc(buf, TPM2_RC_INITIALIZE);
+	f->uninit = false;
+	if (get_unaligned_be16(buf + 10) == TPM2_SU_CLEAR && !f->shut_state) {
+		f->epoch++;
+		f->seq = 0;
+		for (i = 0; i < FAKE_MAX_SESSIONS; i++)
+			f->sessions[i] = S_FREE;
+	}
+	f->shut_state = false;
+	return rsp_ok(buf, TPM2_ST_NO_SESSIONS, 10);
+}
+
+/* GetCapability(HANDLES) of loaded (0x02) or saved (0x03) sessions. */
+static __maybe_unused ssize_t cap_sessions(struct fake_tpm *f, u8 *buf,
+					   u32 first)
+{
+	u8 want = (first >> 24) == 0x02 ? S_LOADED : S_SAVED;
+	unsigned int i, n = 0;
+
+	for (i = first & 0xFFFFFF; i < FAKE_MAX_SESSIONS; i++)
+		if (f->sessions[i] == want)
+			put_unaligned_be32(0x02000000 + i, buf + 19 + 4 * n++);
+	buf[10] = 0;
+	put_unaligned_be32(TPM2_CAP_HANDLES, buf + 11);
+	put_unaligned_be32(n, buf + 15);
+	return rsp_ok(buf, TPM2_ST_NO_SESSIONS, 19 + 4 * n);
+}
+
 static __maybe_unused u32 fake_property(struct fake_tpm *f, u32 prop)
 {
 	switch (prop) {
@@ -260,6 +315,8 @@ static __maybe_unused ssize_t fake_transmit(struct tpm2_rm *rm, u8 *buf, size_t 
 			return -EIO;
 		return rsp_rc(buf, f->fail_rc);
 	}
+	if (f->uninit && cc != TPM2_CC_STARTUP)
+		return rsp_rc(buf, TPM2_RC_INITIALIZE);
 	switch (cc) {
 	case TPM2_CC_CONTEXT_SAVE:
 		return do_context_save(f, buf, get_unaligned_be32(buf + 10));
@@ -289,6 +346,8 @@ static __maybe_unused ssize_t fake_transmit(struct tpm2_rm *rm, u8 *buf, size_t 
 	case CC_SIGN:
 		return do_sign(f, buf, len);
 	case TPM2_CC_GET_CAPABILITY:
+		if (get_unaligned_be32(buf + 10) == TPM2_CAP_HANDLES)
+			return cap_sessions(f, buf, get_unaligned_be32(buf + 14));
 		/* TPM_PT_HR_TRANSIENT_MIN or _LOADED_MIN */
 		i = get_unaligned_be32(buf + 14);
 		buf[10] = 0;
@@ -300,6 +359,11 @@ static __maybe_unused ssize_t fake_transmit(struct tpm2_rm *rm, u8 *buf, size_t 
 	case TPM2_CC_GET_RANDOM:
 		put_unaligned_be16(0, buf + 10);
 		return rsp_ok(buf, TPM2_ST_NO_SESSIONS, 12);
+	case TPM2_CC_STARTUP:
+		return do_startup(f, buf);
+	case TPM2_CC_SHUTDOWN:
+		f->shut_state = get_unaligned_be16(buf + 10) == TPM2_SU_STATE;
+		return rsp_ok(buf, TPM2_ST_NO_SESSIONS, 10);
 	}
 	return rsp_rc(buf, TPM2_RC_COMMAND_CODE);
 }
@@ -323,6 +387,8 @@ static __maybe_unused int fake_cc_attrs(struct tpm2_rm *rm, u32 cc, u32 *attrs)
 		return 0;
 	case TPM2_CC_GET_CAPABILITY:
 	case TPM2_CC_GET_RANDOM:
+	case TPM2_CC_STARTUP:
+	case TPM2_CC_SHUTDOWN:
 		*attrs = 0;
 		return 0;
 	}

@@ -30,10 +30,14 @@ static void put_header(u8 *buf, u32 len, u32 cc)
  * @buf:	command, TPM_BUFSIZE bytes of room
  * @len:	command length
  *
+ * Every response code is shown to tpm2_rm_saw_rc(), which watches for
+ * the TPM losing its memory (tpm2-rm-reset.c).
+ *
  * Return: the response length (at least a header), or a negative errno.
  */
 ssize_t tpm2_rm_xmit(struct tpm2_rm *rm, u8 *buf, size_t len)
 {
+	u32 cc = get_unaligned_be32(buf + 6);
 	ssize_t ret;
 
 	rm->stats.tpm_commands++;
@@ -41,6 +45,8 @@ ssize_t tpm2_rm_xmit(struct tpm2_rm *rm, u8 *buf, size_t len)
 	if (ret >= 0 && (ret < TPM_HEADER_SIZE ||
 			 get_unaligned_be32(buf + 2) != ret))
 		ret = -EIO;
+	if (ret >= 0)
+		tpm2_rm_saw_rc(rm, cc, get_unaligned_be32(buf + 6));
 	return ret;
 }
 
@@ -162,5 +168,44 @@ int tpm2_rm_get_property(struct tpm2_rm *rm, u32 prop, u32 *value)
 	    get_unaligned_be32(rm->io + 19) != prop)
 		return -ENOENT;
 	*value = get_unaligned_be32(rm->io + 23);
+	return 0;
+}
+
+/**
+ * tpm2_rm_get_handles() - list handles of one type, GetCapability(HANDLES)
+ * @rm:		resource manager
+ * @first:	first handle to list; its top byte is the type
+ * @out:	where the handles go
+ * @max:	room in @out
+ * @n:		handles listed
+ * @more:	the TPM has more after the last one listed
+ *
+ * Return: 0, a TPM response code, or a negative errno (-EIO if the
+ * response does not parse).
+ */
+int tpm2_rm_get_handles(struct tpm2_rm *rm, u32 first, u32 *out,
+			unsigned int max, unsigned int *n, bool *more)
+{
+	unsigned int i, count;
+	size_t len;
+	int rc;
+
+	put_header(rm->io, TPM_HEADER_SIZE + 12, TPM2_CC_GET_CAPABILITY);
+	put_unaligned_be32(TPM2_CAP_HANDLES, rm->io + 10);
+	put_unaligned_be32(first, rm->io + 14);
+	put_unaligned_be32(max, rm->io + 18);
+	rc = rm_io(rm, TPM_HEADER_SIZE + 12, &len);
+	if (rc)
+		return rc;
+	/* moreData u8, capability u32, count u32, handles */
+	if (len < TPM_HEADER_SIZE + 9)
+		return -EIO;
+	count = get_unaligned_be32(rm->io + 15);
+	if (count > max || len < TPM_HEADER_SIZE + 9 + 4 * (size_t)count)
+		return -EIO;
+	for (i = 0; i < count; i++)
+		out[i] = get_unaligned_be32(rm->io + 19 + 4 * i);
+	*n = count;
+	*more = rm->io[10];
 	return 0;
 }

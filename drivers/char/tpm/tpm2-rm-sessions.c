@@ -197,6 +197,20 @@ void tpm2_rm_revoke(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 	trace_tpm2_rm_revoke(ctx->client ? ctx->client->id : 0, ctx->vhandle,
 			     rm->cur_client);
 	tpm2_rm_flush(rm, ctx->vhandle);
+	tpm2_rm_session_lost(rm, ctx);
+	rm->stats.revoked++;
+}
+
+/**
+ * tpm2_rm_session_lost() - a client's session no longer exists in the TPM
+ * @rm:		resource manager
+ * @ctx:	the session, not revoked
+ *
+ * The entry becomes a tombstone, as for a revoked session: the owner is
+ * told when it next names the handle.
+ */
+void tpm2_rm_session_lost(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
+{
 	tpm2_rm_clear_resident(rm, ctx);
 	tpm2_rm_forget_blob(ctx);
 	kfree(ctx->client_blob);
@@ -204,7 +218,6 @@ void tpm2_rm_revoke(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 	ctx->client_saved = false;
 	tpm2_rm_session_gone(rm, ctx);
 	ctx->revoked = true;
-	rm->stats.revoked++;
 }
 
 static bool revocable(const struct tpm2_rm_ctx *ctx)

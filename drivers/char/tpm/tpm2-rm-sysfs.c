@@ -84,6 +84,7 @@ RM_COUNTER(wait_failed);
 RM_COUNTER(revoked);
 RM_COUNTER(reclaimed);
 RM_COUNTER(regaps);
+RM_COUNTER(tpm_resets);
 RM_GAUGE(clients, G_CLIENTS);
 RM_GAUGE(resident_objects, G_OBJECTS);
 RM_GAUGE(resident_sessions, G_SESSIONS);
@@ -107,6 +108,7 @@ static struct attribute *tpm2_rm_attrs[] = {
 	&dev_attr_revoked.attr,
 	&dev_attr_reclaimed.attr,
 	&dev_attr_regaps.attr,
+	&dev_attr_tpm_resets.attr,
 	&dev_attr_resident_objects.attr,
 	&dev_attr_resident_sessions.attr,
 	&dev_attr_sessions.attr,

@@ -156,6 +156,7 @@ struct tpm2_rm_client {
  * @revoked:		sessions ended to give another client its fair share
  * @reclaimed:		handed-off sessions ended to make room
  * @regaps:		saved sessions refreshed to keep the context gap
+ * @tpm_resets:		Startups of the TPM after it had forgotten what it held
  */
 struct tpm2_rm_stats {
 	u64 commands;
@@ -173,6 +174,7 @@ struct tpm2_rm_stats {
 	u64 revoked;
 	u64 reclaimed;
 	u64 regaps;
+	u64 tpm_resets;
 };
 
 /**
@@ -221,6 +223,9 @@ struct tpm2_rm_ops {
  * @last_seq:		newest session context sequence seen
  * @oldest_hint:	a sequence no newer than the oldest saved session
  * @regapping:		a regap is in progress (it saves sessions itself)
+ * @tpm_lost:		the TPM was initialised: what it held is gone
+ *			(tpm2-rm-reset.c)
+ * @tpm_started:	and has been started since
  * @waitq:		clients waiting for a session
  * @wake_seq:		bumped at each wake-up of @waitq
  * @busy:		the resource manager is sending; its own commands are
@@ -255,6 +260,8 @@ struct tpm2_rm {
 	u64 last_seq;
 	u64 oldest_hint;
 	bool regapping;
+	bool tpm_lost;
+	bool tpm_started;
 	wait_queue_head_t waitq;
 	unsigned long wake_seq;
 	bool busy;
@@ -275,7 +282,7 @@ int tpm2_rm_make_room(struct tpm2_rm *rm, unsigned int objects,
 		      unsigned int sessions);
 int tpm2_rm_evict_all(struct tpm2_rm *rm);
 void tpm2_rm_foreign_room(struct tpm2_rm *rm, const u8 *buf, size_t len);
-bool tpm2_rm_foreign_retry_rc(struct tpm2_rm *rm, u32 rc);
+bool tpm2_rm_foreign_retry_rc(struct tpm2_rm *rm, u32 cc, u32 rc);
 void tpm2_rm_drop_ctx(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 
 /* residency (tpm2-rm-cache.c) */
@@ -298,10 +305,15 @@ u32 tpm2_rm_wait_cancel(struct tpm2_rm_client *c);
 bool tpm2_rm_reclaim_orphan(struct tpm2_rm *rm, bool expired_only);
 bool tpm2_rm_revoke_for(struct tpm2_rm *rm, struct tpm2_rm_client *c);
 void tpm2_rm_revoke(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
+void tpm2_rm_session_lost(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 void tpm2_rm_saw_save(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 int tpm2_rm_regap(struct tpm2_rm *rm, bool force);
 bool tpm2_rm_substitute_blob(struct tpm2_rm *rm, u8 *body, u32 len,
 			     u32 room, u32 *new_len);
+
+/* the TPM forgot what it held (tpm2-rm-reset.c) */
+void tpm2_rm_saw_rc(struct tpm2_rm *rm, u32 cc, u32 rc);
+void tpm2_rm_sync_tpm(struct tpm2_rm *rm);
 
 extern unsigned int tpm2_rm_max_client_contexts;
 extern unsigned int tpm2_rm_max_orphans;

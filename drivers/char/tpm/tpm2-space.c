@@ -201,15 +201,17 @@ void tpm2_rm_foreign_prepare(struct tpm_chip *chip, u8 *buf, size_t bufsiz)
 /**
  * tpm2_rm_foreign_retry() - may a kernel command be repeated?
  * @chip:	the chip; the caller holds its ops
+ * @cc:		the command's code
  * @rc:		the TPM's response code
  *
  * If the TPM ran out of object or session memory, or of session
  * handles, and the resource manager could free one, the command is worth
- * sending again.
+ * sending again.  The resource manager also learns from @rc whether the
+ * TPM was reset (tpm2-rm-reset.c).
  *
  * Return: true if it should be sent again.
  */
-bool tpm2_rm_foreign_retry(struct tpm_chip *chip, u32 rc)
+bool tpm2_rm_foreign_retry(struct tpm_chip *chip, u32 cc, u32 rc)
 {
 	struct tpm2_rm *rm = chip->rm;
 	bool again;
@@ -217,7 +219,7 @@ bool tpm2_rm_foreign_retry(struct tpm_chip *chip, u32 rc)
 	if (!rm || rm->busy || !(chip->flags & TPM_CHIP_FLAG_TPM2))
 		return false;
 	rm->busy = true;
-	again = tpm2_rm_foreign_retry_rc(rm, rc);
+	again = tpm2_rm_foreign_retry_rc(rm, cc, rc);
 	rm->busy = false;
 	return again;
 }

@@ -119,6 +119,28 @@ TRACE_EVENT(tpm2_rm_regap,
 		  __entry->new_seq)
 );
 
+/*
+ * The TPM was initialised (started: and started again) behind the
+ * resource manager; contexts and sessions it could not keep.
+ */
+TRACE_EVENT(tpm2_rm_tpm_reset,
+	TP_PROTO(bool started, u32 lost_contexts, u32 lost_sessions),
+	TP_ARGS(started, lost_contexts, lost_sessions),
+	TP_STRUCT__entry(
+		__field(bool, started)
+		__field(u32, lost_contexts)
+		__field(u32, lost_sessions)
+	),
+	TP_fast_assign(
+		__entry->started = started;
+		__entry->lost_contexts = lost_contexts;
+		__entry->lost_sessions = lost_sessions;
+	),
+	TP_printk("started=%d lost_contexts=%u lost_sessions=%u",
+		  __entry->started, __entry->lost_contexts,
+		  __entry->lost_sessions)
+);
+
 #endif /* _TRACE_TPM2_RM_H */
 
 #include <trace/define_trace.h>
