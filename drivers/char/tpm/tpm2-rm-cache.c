@@ -153,7 +153,7 @@ int tpm2_rm_evict(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
  *
  * Return: 0, a TPM response code, or a negative errno.  A context the TPM
  * refuses to load is marked dead; not for lack of room, nor while the TPM
- * waits for its Startup (tpm2-rm-reset.c).
+ * waits for its Startup (tpm2-rm-reset.c) or has failed.
  */
 int tpm2_rm_restore(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 {
@@ -163,9 +163,13 @@ int tpm2_rm_restore(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 	if (ctx->dead || !ctx->blob)
 		return TPM2_RC_HANDLE;
 	rc = tpm2_rm_load(rm, ctx->blob, ctx->blob_len, &handle);
-	if (rc > 0 && rc != TPM2_RC_OBJECT_MEMORY &&
-	    rc != TPM2_RC_SESSION_MEMORY && (rc & 0x900) != 0x900 &&
-	    rc != TPM2_RC_INITIALIZE)
+	/*
+	 * Only a format-one code (a handle, parameter or session error:
+	 * integrity, hierarchy, handle) condemns the context; a format-zero
+	 * one (no room, a warning, a TPM waiting for its Startup or in
+	 * failure mode, an answer made up by the transport) does not.
+	 */
+	if (rc > 0 && (rc & TPM2_RC_FMT1))
 		ctx->dead = true;
 	if (rc)
 		return rc;

@@ -24,8 +24,9 @@
  *   RM | TPM_RC_HANDLE + handle/session number: not this client's session
  *   RM | TPM_RC_REFERENCE_H0 + n / _S0 + n: the context behind handle or
  *        session n could not be loaded again (lost, e.g. by a TPM reset)
- *   RM | TPM_RC_INITIALIZE: the TPM was reset and waits for its Startup
- *        (tpm2-rm-reset.c)
+ *   RM | any other TPM code: what the TPM answered to a ContextLoad the
+ *        command needed (e.g. TPM_RC_INITIALIZE: the TPM was reset and
+ *        waits for its Startup, tpm2-rm-reset.c); nothing is lost
  *   RM | TPM_RC_OBJECT_MEMORY: over the per-client bound of contexts
  *   RM | TPM_RC_MEMORY: the kernel could not allocate memory
  *   RM | TPM_RC_COMMAND_CODE, _COMMAND_SIZE, _BAD_TAG, _INSUFFICIENT,
@@ -299,7 +300,7 @@ static u32 load_refs(struct tpm2_rm *rm, const struct tpm2_rm_cmd *cmd,
 			*err = rc;
 			return 0;
 		}
-		if (rc == TPM2_RC_INITIALIZE)
+		if (rc && !refs->h[i]->dead)
 			return rc;
 		if (rc)
 			return (refs->h[i]->kind == TPM2_RM_SESSION ?
@@ -313,7 +314,7 @@ static u32 load_refs(struct tpm2_rm *rm, const struct tpm2_rm_cmd *cmd,
 			*err = rc;
 			return 0;
 		}
-		if (rc == TPM2_RC_INITIALIZE)
+		if (rc && !refs->s[i]->dead)
 			return rc;
 		if (rc)
 			return TPM2_RC_REFERENCE_S0 + i;

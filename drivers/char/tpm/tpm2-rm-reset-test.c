@@ -191,7 +191,38 @@ static void startup_at_probe_costs_nothing(struct kunit *test)
 	env_free(e);
 }
 
+/*
+ * A ContextLoad that fails with a format-zero code (the TPM in failure
+ * mode, or an answer made up by a transport whose TPM went away) passes
+ * that code on and condemns nothing; a format-one code (integrity) does.
+ */
+static void failed_load_is_not_lost(struct kunit *test)
+{
+	struct env *e = env_new(test, 1, 3);
+	struct tpm2_rm_client *a = client(test, e);
+	u32 k0, k1;
+
+	k0 = create_primary(test, e, a);
+	k1 = create_primary(test, e, a);	/* k0 is evicted */
+	e->f->fail_cc = TPM2_CC_CONTEXT_LOAD;
+	e->f->fail_rc = 0x101;			/* TPM_RC_FAILURE */
+	KUNIT_EXPECT_EQ(test, sign(e, a, k0, 0, 0), TPM2_RM_RC(0x101));
+	e->f->fail_cc = TPM2_CC_CONTEXT_LOAD;
+	e->f->fail_rc = 0x009;			/* TPM 1.2 TPM_FAIL, from qemu */
+	KUNIT_EXPECT_EQ(test, sign(e, a, k0, 0, 0), TPM2_RM_RC(0x009));
+	KUNIT_EXPECT_EQ(test, sign(e, a, k0, 0, 0), 0);
+	KUNIT_EXPECT_EQ(test, sign(e, a, k1, 0, 0), 0);
+	e->f->fail_cc = TPM2_CC_CONTEXT_LOAD;
+	e->f->fail_rc = 0x1DF;			/* TPM_RC_INTEGRITY */
+	KUNIT_EXPECT_EQ(test, sign(e, a, k0, 0, 0), RM_LOST_H0);
+	KUNIT_EXPECT_EQ(test, sign(e, a, k0, 0, 0), RM_LOST_H0);
+	tpm2_rm_client_free(a, true);
+	expect_empty(test, e);
+	env_free(e);
+}
+
 static struct kunit_case tpm2_rm_reset_cases[] = {
+	KUNIT_CASE(failed_load_is_not_lost),
 	KUNIT_CASE(reset_loses_what_it_must),
 	KUNIT_CASE(restart_and_resume_keep_everything),
 	KUNIT_CASE(reset_frees_session_accounting),

@@ -25,6 +25,7 @@ struct tpm2_rm;
 
 /* Response codes (TPM 2.0 Part 2) the resource manager reacts to or uses. */
 #define TPM2_RC_P		0x040
+#define TPM2_RC_FMT1		0x080
 #define TPM2_RC_S		0x800
 #define TPM2_RC_N_SHIFT		8
 #define TPM2_RC_CONTEXT_GAP	0x901
