@@ -3,6 +3,7 @@
 import contextlib
 import os
 import threading
+import time
 
 from tpm2rm import Client, TPMError  # noqa: F401
 
@@ -54,3 +55,37 @@ def param(name, value):
     finally:
         with open(path, "w") as f:
             f.write(old)
+
+
+_host_lock = threading.Lock()
+
+
+def host_action(name, timeout=60):
+    """Ask the host to act on the TPM while the guest runs and return
+    its reply, "ok" or "error: ...".  NAME: "tpm-init" power-cycles the
+    TPM (_TPM_Init; it then answers TPM_RC_INITIALIZE until a
+    TPM2_Startup), "tpm-kill" kills swtpm.  Skip when vm-run was not
+    given --host-actions."""
+    ctl = os.environ.get("VM_CTL")
+    if not ctl or not os.path.exists(os.path.join(ctl, "host-actions")):
+        raise Skip("host actions need vm-run --host-actions")
+    request = os.path.join(ctl, "host-request")
+    reply = os.path.join(ctl, "host-reply")
+    with _host_lock:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(reply)
+        tmp = "%s.%d" % (request, os.getpid())
+        with open(tmp, "w") as f:
+            f.write(name + "\n")
+        os.rename(tmp, request)
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(reply):
+            if time.monotonic() > deadline:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(request)
+                raise Skip("no reply from the host to " + name)
+            time.sleep(0.05)
+        with open(reply) as f:
+            text = f.read().strip()
+        os.unlink(reply)
+    return text
