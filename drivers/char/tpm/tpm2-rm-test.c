@@ -6,6 +6,7 @@
  * on every way a buffer can lie about itself.
  */
 #include <kunit/test.h>
+#include <linux/moduleparam.h>
 #include <linux/unaligned.h>
 #include <linux/random.h>
 #include <linux/tpm.h>
@@ -286,7 +287,11 @@ static void parse_rsp_handle(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -EIO, tpm2_rm_parse_rsp(t.b, t.n - 1, &cmd, &rsp));
 }
 
-#define FUZZ_ROUNDS	100000
+/* make fuzz boots with tpm.rm_kunit_fuzz_rounds=1000000 */
+static unsigned int fuzz_rounds = 100000;
+module_param_named(rm_kunit_fuzz_rounds, fuzz_rounds, uint, 0444);
+MODULE_PARM_DESC(rm_kunit_fuzz_rounds,
+		 "Mutated buffers each parser fuzzing test of the KUnit suite parses");
 
 /* One mutation of a valid command: flip bytes, lie about sizes, cut. */
 static size_t mutate(struct tbuf *t, u32 seed)
@@ -325,13 +330,13 @@ static void parse_cmd_fuzz(struct kunit *test)
 {
 	struct tpm2_rm_cmd cmd;
 	struct tbuf *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
-	unsigned int i, j;
+	unsigned int i, j, refused = 0;
 	size_t n;
 	u32 rc;
 	u8 *b;
 
 	KUNIT_ASSERT_NOT_NULL(test, t);
-	for (i = 0; i < FUZZ_ROUNDS; i++) {
+	for (i = 0; i < fuzz_rounds; i++) {
 		t->n = 0;
 		build_sign(t, 0x80000001, i & 1 ? 0x02000000 : TPM2_RS_PW);
 		n = mutate(t, get_random_u32());
@@ -339,6 +344,7 @@ static void parse_cmd_fuzz(struct kunit *test)
 		KUNIT_ASSERT_NOT_NULL(test, b);
 		rc = tpm2_rm_parse_cmd(b, n, CC_ATTRS(i % 4, i & 4 ? 1 : 0), &cmd);
 		if (rc) {
+			refused++;
 			KUNIT_EXPECT_TRUE(test, rc == TPM2_RC_BAD_TAG ||
 					  rc == TPM2_RC_COMMAND_SIZE ||
 					  rc == TPM2_RC_INSUFFICIENT ||
@@ -351,6 +357,8 @@ static void parse_cmd_fuzz(struct kunit *test)
 		}
 		kfree(b);
 	}
+	kunit_info(test, "%u mutated commands, %u refused\n", fuzz_rounds,
+		   refused);
 }
 
 /* The same for responses, against a parsed command of each shape. */
@@ -360,14 +368,14 @@ static void parse_rsp_fuzz(struct kunit *test)
 	struct tbuf *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	struct tpm2_rm_cmd cmd;
 	struct tpm2_rm_rsp rsp;
-	unsigned int i;
+	unsigned int i, refused = 0;
 	size_t n;
 	int rc;
 	u8 *b;
 
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	KUNIT_ASSERT_NOT_NULL(test, t);
-	for (i = 0; i < FUZZ_ROUNDS; i++) {
+	for (i = 0; i < fuzz_rounds; i++) {
 		c->n = 0;
 		build_sign(c, 0x80000001, 0x02000000);
 		rc = tpm2_rm_parse_cmd(c->b, c->n, CC_ATTRS(1, i & 1), &cmd);
@@ -391,12 +399,15 @@ static void parse_rsp_fuzz(struct kunit *test)
 		KUNIT_ASSERT_NOT_NULL(test, b);
 		rc = tpm2_rm_parse_rsp(b, n, &cmd, &rsp);
 		KUNIT_EXPECT_TRUE(test, rc == 0 || rc == -EIO);
+		refused += rc != 0;
 		if (!rc) {
 			KUNIT_EXPECT_LE(test, rsp.size, n);
 			KUNIT_EXPECT_LE(test, rsp.nr_sessions, cmd.nr_sessions);
 		}
 		kfree(b);
 	}
+	kunit_info(test, "%u mutated responses, %u refused\n", fuzz_rounds,
+		   refused);
 }
 
 static struct kunit_case tpm2_rm_parse_cases[] = {
