@@ -303,7 +303,7 @@ static void kernel_gets_a_session(struct kunit *test)
 		session(test, e, a);
 	session(test, e, b);
 	full = tpm2_rm_foreign_retry_rc(e->rm, TPM2_CC_START_AUTH_SESS,
-					 TPM2_RC_SESSION_HANDLES);
+					TPM2_RC_SESSION_HANDLES);
 	KUNIT_EXPECT_TRUE(test, full);
 	KUNIT_EXPECT_EQ(test, a->nr_sessions, 2);
 	KUNIT_EXPECT_EQ(test, b->nr_sessions, 1);
