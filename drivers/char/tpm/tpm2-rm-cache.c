@@ -46,6 +46,24 @@ static unsigned int *resident_count(struct tpm2_rm *rm,
 void tpm2_rm_set_resident(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx,
 			  u32 phandle)
 {
+	struct tpm2_rm_ctx *old;
+
+	/*
+	 * The TPM hands out an object handle that a resident context has:
+	 * it forgot that one, in a reset the kernel did not see (see
+	 * tpm2-rm-reset.c for those it sees).  Never map a client's handle
+	 * onto another's object.
+	 */
+	if (ctx->kind != TPM2_RM_SESSION) {
+		list_for_each_entry(old, &rm->objects, lru) {
+			if (old->phandle != phandle)
+				continue;
+			tpm2_rm_clear_resident(rm, old);
+			if (!old->blob_valid)
+				old->dead = true;
+			break;
+		}
+	}
 	ctx->phandle = phandle;
 	ctx->resident = true;
 	list_add_tail(&ctx->lru, resident_list(rm, ctx));
@@ -163,13 +181,7 @@ int tpm2_rm_restore(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 	if (ctx->dead || !ctx->blob)
 		return TPM2_RC_HANDLE;
 	rc = tpm2_rm_load(rm, ctx->blob, ctx->blob_len, &handle);
-	/*
-	 * Only a format-one code (a handle, parameter or session error:
-	 * integrity, hierarchy, handle) condemns the context; a format-zero
-	 * one (no room, a warning, a TPM waiting for its Startup or in
-	 * failure mode, an answer made up by the transport) does not.
-	 */
-	if (rc > 0 && (rc & TPM2_RC_FMT1))
+	if (tpm2_rm_load_condemns(rc))
 		ctx->dead = true;
 	if (rc)
 		return rc;

@@ -221,7 +221,71 @@ static void failed_load_is_not_lost(struct kunit *test)
 	env_free(e);
 }
 
+/*
+ * The TPM is reset and started with nothing reaching the kernel between:
+ * when it hands a new client the handle an old client's key had, the old
+ * key is lost, not shared.
+ */
+static void unseen_reset_never_maps_onto_another(struct kunit *test)
+{
+	struct env *e = env_new(test, 3, 3);
+	struct tpm2_rm_client *a = client(test, e), *b;
+	u8 *buf = e->rm->io;
+	u32 ka, kb;
+
+	ka = create_primary(test, e, a);
+	KUNIT_ASSERT_EQ(test, sign(e, a, ka, 0, 0), 0);
+	fake_init(e->f);
+	put_unaligned_be16(TPM2_ST_NO_SESSIONS, buf);
+	put_unaligned_be32(TPM_HEADER_SIZE + 2, buf + 2);
+	put_unaligned_be32(TPM2_CC_STARTUP, buf + 6);
+	put_unaligned_be16(TPM2_SU_CLEAR, buf + 10);
+	KUNIT_ASSERT_EQ(test, fake_transmit(e->rm, buf, TPM_HEADER_SIZE + 2),
+			TPM_HEADER_SIZE);
+	b = client(test, e);
+	kb = create_primary(test, e, b);
+	KUNIT_EXPECT_EQ(test, sign(e, a, ka, 0, 0), RM_LOST_H0);
+	KUNIT_EXPECT_EQ(test, sign(e, b, kb, 0, 0), 0);
+	tpm2_rm_client_free(a, true);
+	tpm2_rm_client_free(b, true);
+	expect_empty(test, e);
+	env_free(e);
+}
+
+/* The TPM cannot be asked which sessions survived: ask again later. */
+static void reconcile_is_retried(struct kunit *test)
+{
+	struct env *e = env_new(test, 3, 2);
+	struct tpm2_rm_client *a = client(test, e), *b;
+	u32 key, s, h;
+
+	key = create_primary(test, e, a);
+	h = start_session(test, e, a);
+	s = start_session(test, e, a);
+	/* b's session will not get the handle value of a's */
+	KUNIT_ASSERT_EQ(test, flush(e, a, h), 0);
+	fake_init(e->f);
+	KUNIT_ASSERT_EQ(test, raw(e, TPM2_CC_STARTUP, TPM2_SU_CLEAR), 0);
+	e->f->fail_cc = TPM2_CC_GET_CAPABILITY;		/* -EIO, once */
+	b = client(test, e);
+	KUNIT_EXPECT_EQ(test, try_session(e, b, &h), 0);
+	KUNIT_EXPECT_EQ(test, e->rm->nr_live, 2);	/* a's is not known dead */
+	KUNIT_EXPECT_EQ(test, e->rm->stats.tpm_resets, 0);
+	hdr(e, TPM2_ST_NO_SESSIONS, TPM2_CC_GET_RANDOM);
+	put_unaligned_be16(8, e->buf + TPM_HEADER_SIZE);
+	KUNIT_EXPECT_EQ(test, run(e, b, TPM_HEADER_SIZE + 2), 0);
+	KUNIT_EXPECT_EQ(test, e->rm->nr_live, 1);
+	KUNIT_EXPECT_EQ(test, e->rm->stats.tpm_resets, 1);
+	KUNIT_EXPECT_EQ(test, sign(e, a, key, s, 1), RM_LOST_S0);
+	tpm2_rm_client_free(a, true);
+	tpm2_rm_client_free(b, true);
+	expect_empty(test, e);
+	env_free(e);
+}
+
 static struct kunit_case tpm2_rm_reset_cases[] = {
+	KUNIT_CASE(unseen_reset_never_maps_onto_another),
+	KUNIT_CASE(reconcile_is_retried),
 	KUNIT_CASE(failed_load_is_not_lost),
 	KUNIT_CASE(reset_loses_what_it_must),
 	KUNIT_CASE(restart_and_resume_keep_everything),

@@ -156,19 +156,24 @@ static void reset_seq(struct tpm2_rm *rm)
 	rm->oldest_hint = 0;
 }
 
-/* After a Startup: keep the sessions the TPM still has, end the others. */
-static void reconcile_sessions(struct tpm2_rm *rm, unsigned int *lost)
+/*
+ * After a Startup: keep the sessions the TPM still has, end the others.
+ * Return: false if the TPM could not be asked (try again later).
+ */
+static bool reconcile_sessions(struct tpm2_rm *rm, unsigned int *lost)
 {
 	struct tpm2_rm_client *c;
 	struct tpm2_rm_ctx *ctx, *tmp;
 	unsigned int n;
+	bool ok = false;
 	u32 *h;
 
 	h = kmalloc_array(TPM2_RM_MAX_LIVE, sizeof(*h), GFP_KERNEL);
 	if (!h)
-		return;
+		return false;
 	if (live_sessions(rm, h, &n))
 		goto out;
+	ok = true;
 	reset_seq(rm);
 	list_for_each_entry(c, &rm->clients, node)
 		list_for_each_entry(ctx, &c->ctxs, node) {
@@ -188,6 +193,7 @@ static void reconcile_sessions(struct tpm2_rm *rm, unsigned int *lost)
 	rm->tpm_full = false;
 out:
 	kfree(h);
+	return ok;
 }
 
 /**
@@ -195,25 +201,32 @@ out:
  * @rm:		resource manager; nothing of it is pinned
  *
  * Does nothing, and sends nothing, unless tpm2_rm_saw_rc() saw the TPM
- * being initialised or started.
+ * being initialised or started, or the TPM could not be asked which
+ * sessions survived the last Startup.
  */
 void tpm2_rm_sync_tpm(struct tpm2_rm *rm)
 {
 	unsigned int lost_ctxs = 0, lost_sessions = 0;
 	bool started = rm->tpm_started;
+	bool lost = rm->tpm_lost;
 
-	if (!rm->tpm_lost)
+	if (!lost && !started)
 		return;
 	rm->tpm_lost = false;
 	rm->tpm_started = false;
 	/* the Startup at probe: no client has run a command yet */
 	if (!rm->room_known)
 		return;
-	forget_resident(rm, &lost_ctxs, &lost_sessions);
+	if (lost)
+		forget_resident(rm, &lost_ctxs, &lost_sessions);
 	/* only what the TPM still has can tell which sessions survived */
-	if (started && rm->nr_live)
-		reconcile_sessions(rm, &lost_sessions);
-	else if (started)
+	if (started && rm->nr_live &&
+	    !reconcile_sessions(rm, &lost_sessions)) {
+		/* the next entry point asks again; what it loads since stays */
+		rm->tpm_started = true;
+		return;
+	}
+	if (started && !rm->nr_live)
 		reset_seq(rm);
 	if (started)
 		rm->stats.tpm_resets++;

@@ -526,7 +526,7 @@ static int refresh(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 		return rc;
 	rc = tpm2_rm_load(rm, ctx->blob, ctx->blob_len, &handle);
 	if (rc) {
-		if (rc > 0 && (rc & 0x900) != 0x900)
+		if (tpm2_rm_load_condemns(rc))
 			ctx->dead = true;
 		return rc;
 	}

@@ -35,6 +35,17 @@ struct tpm2_rm;
 #define TPM2_RC_CANCELED	0x909
 #define TPM2_RC_REFERENCE_S0	0x918
 
+/*
+ * A ContextLoad answered with a format-one code (integrity, hierarchy,
+ * handle: the context itself is bad) condemns the context; a format-zero
+ * one (no room, a warning, a TPM waiting for its Startup or in failure
+ * mode, an answer made up by the transport) does not.
+ */
+static inline bool tpm2_rm_load_condemns(int rc)
+{
+	return rc > 0 && (rc & TPM2_RC_FMT1);
+}
+
 /* tpm2_rm_command(): the command must wait for a session; call it again. */
 #define TPM2_RM_WAIT		(-EAGAIN)
 
@@ -226,7 +237,8 @@ struct tpm2_rm_ops {
  * @regapping:		a regap is in progress (it saves sessions itself)
  * @tpm_lost:		the TPM was initialised: what it held is gone
  *			(tpm2-rm-reset.c)
- * @tpm_started:	and has been started since
+ * @tpm_started:	and has been started since: which sessions it kept is
+ *			still to be asked
  * @waitq:		clients waiting for a session
  * @wake_seq:		bumped at each wake-up of @waitq
  * @busy:		the resource manager is sending; its own commands are
