@@ -378,19 +378,25 @@ static ssize_t send_cmd(struct tpm2_rm *rm, u32 cc, u8 *buf, size_t len)
 
 /* ---- step 5: learn from the response ---- */
 
+/* Tombstones one StartAuthSession may step over (a TPM Reset makes many). */
+#define TPM2_RM_MAX_PARKED	16
+
 /*
  * The TPM gave the client a session at a handle value the client still
  * holds a revoked entry for, and has not been told.  Keep that session a
- * moment, so the TPM picks another value, and repeat StartAuthSession;
- * then end the first one.  @buf gets the response that is kept.
+ * moment, saved so that it holds the handle value but no session slot,
+ * so the TPM picks another value, and repeat StartAuthSession; then end
+ * the first one.  @buf gets the response that is kept.
  */
 static bool avoid_tombstone(struct tpm2_rm_client *c, u8 *buf, u32 *handle)
 {
 	struct tpm2_rm *rm = c->rm;
-	u32 parked[TPM2_RM_MAX_SESSIONS];
+	u32 parked[TPM2_RM_MAX_PARKED];
 	struct tpm2_rm_ctx *old;
 	unsigned int n = 0, i;
 	bool ok = true;
+	u16 blob_len;
+	u8 *blob;
 	u32 len;
 
 	len = get_unaligned_be32(rm->copy + 2);
@@ -401,7 +407,10 @@ static bool avoid_tombstone(struct tpm2_rm_client *c, u8 *buf, u32 *handle)
 			break;
 		}
 		parked[n++] = *handle;
-		tpm2_rm_make_room(rm, 0, n + 1);
+		/* a flush ends it below, saved or not */
+		if (!tpm2_rm_save(rm, *handle, &blob, &blob_len))
+			kfree(blob);
+		tpm2_rm_make_room(rm, 0, 1);
 		memcpy(buf, rm->copy, len);
 		if (tpm2_rm_xmit(rm, buf, len) < TPM_HEADER_SIZE + 4 ||
 		    get_unaligned_be32(buf + 6)) {

@@ -283,7 +283,34 @@ static void reconcile_is_retried(struct kunit *test)
 	env_free(e);
 }
 
+/*
+ * After a TPM Reset every session of a client is a tombstone, and the TPM
+ * hands their handle values out first: a new session steps over all of
+ * them, more than the TPM has session slots.
+ */
+static void new_session_after_reset(struct kunit *test)
+{
+	struct env *e = env_new(test, 3, 2);
+	struct tpm2_rm_client *a = client(test, e);
+	u32 s[3], h, key;
+	unsigned int i;
+
+	key = create_primary(test, e, a);
+	for (i = 0; i < 3; i++)
+		s[i] = start_session(test, e, a);
+	fake_init(e->f);
+	KUNIT_ASSERT_EQ(test, raw(e, TPM2_CC_STARTUP, TPM2_SU_CLEAR), 0);
+	KUNIT_EXPECT_EQ(test, try_session(e, a, &h), 0);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_NE(test, h, s[i]);
+	KUNIT_EXPECT_EQ(test, sign(e, a, key, s[0], 1), RM_LOST_S0);
+	tpm2_rm_client_free(a, true);
+	expect_empty(test, e);
+	env_free(e);
+}
+
 static struct kunit_case tpm2_rm_reset_cases[] = {
+	KUNIT_CASE(new_session_after_reset),
 	KUNIT_CASE(unseen_reset_never_maps_onto_another),
 	KUNIT_CASE(reconcile_is_retried),
 	KUNIT_CASE(failed_load_is_not_lost),
