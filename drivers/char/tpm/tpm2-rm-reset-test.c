@@ -16,19 +16,26 @@
  * the resource manager holds is evicted first, and the response code is
  * shown to it afterwards.
  */
-static u32 raw(struct env *e, u32 cc, u16 su)
+/* Startup or Shutdown straight to the fake TPM: the response code. */
+static u32 send_su(struct env *e, u32 cc, u16 su)
 {
 	u8 *buf = e->rm->io;
-	u32 rc;
 
-	tpm2_rm_evict_all(e->rm);
 	put_unaligned_be16(TPM2_ST_NO_SESSIONS, buf);
 	put_unaligned_be32(TPM_HEADER_SIZE + 2, buf + 2);
 	put_unaligned_be32(cc, buf + 6);
 	put_unaligned_be16(su, buf + 10);
 	if (fake_transmit(e->rm, buf, TPM_HEADER_SIZE + 2) < 0)
 		return ~0u;
-	rc = get_unaligned_be32(buf + 6);
+	return get_unaligned_be32(buf + 6);
+}
+
+static u32 raw(struct env *e, u32 cc, u16 su)
+{
+	u32 rc;
+
+	tpm2_rm_evict_all(e->rm);
+	rc = send_su(e, cc, su);
 	tpm2_rm_foreign_retry_rc(e->rm, cc, rc);
 	return rc;
 }
@@ -230,18 +237,13 @@ static void unseen_reset_never_maps_onto_another(struct kunit *test)
 {
 	struct env *e = env_new(test, 3, 3);
 	struct tpm2_rm_client *a = client(test, e), *b;
-	u8 *buf = e->rm->io;
 	u32 ka, kb;
 
 	ka = create_primary(test, e, a);
 	KUNIT_ASSERT_EQ(test, sign(e, a, ka, 0, 0), 0);
 	fake_init(e->f);
-	put_unaligned_be16(TPM2_ST_NO_SESSIONS, buf);
-	put_unaligned_be32(TPM_HEADER_SIZE + 2, buf + 2);
-	put_unaligned_be32(TPM2_CC_STARTUP, buf + 6);
-	put_unaligned_be16(TPM2_SU_CLEAR, buf + 10);
-	KUNIT_ASSERT_EQ(test, fake_transmit(e->rm, buf, TPM_HEADER_SIZE + 2),
-			TPM_HEADER_SIZE);
+	/* the resource manager is not shown this one */
+	KUNIT_ASSERT_EQ(test, send_su(e, TPM2_CC_STARTUP, TPM2_SU_CLEAR), 0);
 	b = client(test, e);
 	kb = create_primary(test, e, b);
 	KUNIT_EXPECT_EQ(test, sign(e, a, ka, 0, 0), RM_LOST_H0);
