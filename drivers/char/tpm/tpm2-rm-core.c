@@ -826,7 +826,7 @@ out:
  * -EINVAL for a virtual handle the client does not hold (as before this
  * resource manager), or the transport's error.  %TPM2_RM_WAIT: the
  * command waits for a session; @buf still holds it.  Release the chip,
- * sleep on &tpm2_rm.waitq for up to @c->wait_ms and call again, or call
+ * sleep on @c->waitq for up to @c->wait_ms and call again, or call
  * tpm2_rm_wait_cancel() instead.
  */
 ssize_t tpm2_rm_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
@@ -863,7 +863,6 @@ struct tpm2_rm *tpm2_rm_alloc(const struct tpm2_rm_ops *ops, void *priv)
 	INIT_LIST_HEAD(&rm->objects);
 	INIT_LIST_HEAD(&rm->sessions);
 	INIT_LIST_HEAD(&rm->orphans);
-	init_waitqueue_head(&rm->waitq);
 	rm->io = kmalloc(TPM_BUFSIZE, GFP_KERNEL);
 	rm->copy = kmalloc(TPM_BUFSIZE, GFP_KERNEL);
 	if (!rm->io || !rm->copy) {
@@ -912,6 +911,7 @@ struct tpm2_rm_client *tpm2_rm_client_alloc(struct tpm2_rm *rm, kuid_t uid)
 	c->id = ++rm->next_id;
 	c->uid = uid;
 	INIT_LIST_HEAD(&c->ctxs);
+	init_waitqueue_head(&c->waitq);
 	c->next_vhandle = TPM2_RM_VHANDLE_FIRST;
 	list_add_tail(&c->node, &rm->clients);
 	return c;

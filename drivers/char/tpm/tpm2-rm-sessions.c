@@ -119,10 +119,19 @@ u64 tpm2_rm_now(struct tpm2_rm *rm)
 	return jiffies64_to_msecs(get_jiffies_64());
 }
 
+static void wake_client(struct tpm2_rm_client *c)
+{
+	WRITE_ONCE(c->wake_seq, c->wake_seq + 1);
+	wake_up(&c->waitq);
+}
+
 static void wake_waiters(struct tpm2_rm *rm)
 {
-	WRITE_ONCE(rm->wake_seq, rm->wake_seq + 1);
-	wake_up_all(&rm->waitq);
+	struct tpm2_rm_client *c;
+
+	list_for_each_entry(c, &rm->clients, node)
+		if (c->wait_ticket)
+			wake_client(c);
 }
 
 /* Sessions clients may have at once: the kernel's reserve left aside. */

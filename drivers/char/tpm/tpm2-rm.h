@@ -5,8 +5,9 @@
  * Locking: all of it is protected by the chip's tpm_mutex, which every
  * command (a client's, the kernel's, the resource manager's own) holds
  * from tpm_try_get_ops() to tpm_put_ops().  A client waiting for a
- * session (tpm2-rm-sessions.c) sleeps on @waitq with the mutex released
- * and looks at nothing until it holds the mutex again.  The KUnit suite,
+ * session (tpm2-rm-sessions.c) sleeps on its own &tpm2_rm_client.waitq
+ * with the mutex released and looks at nothing until it holds the mutex
+ * again; only @wake_seq is read without the mutex.  The KUnit suite,
  * which has no chip, runs single-threaded.
  */
 #ifndef __TPM2_RM_H__
@@ -131,6 +132,10 @@ struct tpm2_rm_ctx {
  * @acquiring:	its last command started a session: it may want more
  *		(see "claims" in tpm2-rm-sessions.c)
  * @last_cmd:	when its last command ran (ms)
+ * @waitq:	where its waiting command sleeps (or, for an O_NONBLOCK
+ *		file, what requeues it); woken only when the resource
+ *		manager wants this client to ask again
+ * @wake_seq:	bumped at each such wake-up, read without the mutex
  */
 struct tpm2_rm_client {
 	struct tpm2_rm *rm;
@@ -148,6 +153,8 @@ struct tpm2_rm_client {
 	bool waited;
 	bool acquiring;
 	u64 last_cmd;
+	wait_queue_head_t waitq;
+	unsigned long wake_seq;
 };
 
 /**
@@ -239,8 +246,6 @@ struct tpm2_rm_ops {
  *			(tpm2-rm-reset.c)
  * @tpm_started:	and has been started since: which sessions it kept is
  *			still to be asked
- * @waitq:		clients waiting for a session
- * @wake_seq:		bumped at each wake-up of @waitq
  * @busy:		the resource manager is sending; its own commands are
  *			not foreign ones (see tpm2_rm_foreign_prepare())
  * @clock:		advances with each client command, for LRU order
@@ -275,8 +280,6 @@ struct tpm2_rm {
 	bool regapping;
 	bool tpm_lost;
 	bool tpm_started;
-	wait_queue_head_t waitq;
-	unsigned long wake_seq;
 	bool busy;
 	u64 clock;
 	u32 next_id;

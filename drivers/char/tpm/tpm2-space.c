@@ -118,14 +118,13 @@ void tpm2_rm_close(struct tpm_chip *chip, struct tpm_space *space)
  */
 static bool wait_for_session(struct tpm_chip *chip, struct tpm2_rm_client *c)
 {
-	struct tpm2_rm *rm = chip->rm;
-	unsigned long seq = rm->wake_seq;
+	unsigned long seq = c->wake_seq;
 	long left;
 
 	tpm_chip_stop(chip);
 	mutex_unlock(&chip->tpm_mutex);
-	left = wait_event_interruptible_timeout(rm->waitq,
-						READ_ONCE(rm->wake_seq) != seq,
+	left = wait_event_interruptible_timeout(c->waitq,
+						READ_ONCE(c->wake_seq) != seq,
 						msecs_to_jiffies(c->wait_ms));
 	mutex_lock(&chip->tpm_mutex);
 	tpm_chip_start(chip);
