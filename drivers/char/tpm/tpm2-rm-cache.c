@@ -141,8 +141,8 @@ int tpm2_rm_evict(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 			ctx->pinned = false;
 			rc = tpm2_rm_save(rm, ctx->phandle, &blob, &len);
 		}
-		if (rc == -ENOMEM && ctx->kind == TPM2_RM_SESSION) {
-			/* the TPM saved it, the copy is lost: so is it */
+		if (rc == -ENODATA) {
+			/* saved, no copy kept, could not be loaded again */
 			tpm2_rm_clear_resident(rm, ctx);
 			ctx->dead = true;
 		}

@@ -46,10 +46,10 @@ module_param_named(rm_max_client_contexts, tpm2_rm_max_client_contexts,
 MODULE_PARM_DESC(rm_max_client_contexts,
 		 "Objects, sequences and sessions one /dev/tpmrm file may hold");
 
-unsigned int tpm2_rm_max_orphans = 16;
+unsigned int tpm2_rm_max_orphans = 64;
 module_param_named(rm_max_orphans, tpm2_rm_max_orphans, uint, 0644);
 MODULE_PARM_DESC(rm_max_orphans,
-		 "Sessions kept for hand-off after the client that saved them closed");
+		 "Sessions kept for hand-off after the client that saved them closed (each counts toward its user's bound)");
 
 /*
  * Virtual handles count up from the first transient handle, so a new
@@ -101,6 +101,7 @@ static struct tpm2_rm_ctx *new_ctx(struct tpm2_rm_client *c,
 	if (!ctx)
 		return ERR_PTR(-ENOMEM);
 	INIT_LIST_HEAD(&ctx->lru);
+	INIT_LIST_HEAD(&ctx->unode);
 	ctx->kind = kind;
 	ctx->vhandle = vhandle;
 	ctx->client = c;
@@ -122,10 +123,13 @@ void tpm2_rm_drop_ctx(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 	if (ctx->kind == TPM2_RM_SESSION && !ctx->revoked)
 		tpm2_rm_session_gone(rm, ctx);
 	list_del(&ctx->node);
-	if (ctx->client)
+	if (ctx->client) {
 		ctx->client->nr_ctxs--;
-	else
+	} else {
 		rm->nr_orphans--;
+		list_del(&ctx->unode);
+		tpm2_rm_user_put(rm, ctx->user);
+	}
 	kfree(ctx->blob);
 	kfree(ctx->client_blob);
 	kfree(ctx);
@@ -472,23 +476,42 @@ static u32 adopt_new_handle(struct tpm2_rm_client *c,
 
 /*
  * A client saved a session: it holds the only loadable context.  Keep a
- * copy, so the session can be refreshed (regap) and reclaimed.
+ * copy, so the session can be refreshed (regap) and reclaimed.  Without
+ * a copy it could be neither, and once the context gap reached it every
+ * session save on the chip would fail: if the copy cannot be made, the
+ * save is undone (the session is loaded again from the client's
+ * context, which is consumed) and the client told RM|TPM_RC_MEMORY.
+ *
+ * Return: 0, or a response code for the client.
  */
-static void keep_client_save(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx,
-			     const u8 *buf, size_t len)
+static u32 keep_client_save(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx,
+			    const u8 *buf, size_t len)
 {
+	u32 handle;
+
 	tpm2_rm_forget_blob(ctx);
 	kfree(ctx->client_blob);
 	ctx->client_blob = NULL;
-	ctx->client_saved = true;
-	if (len < TPM_HEADER_SIZE + 18)
-		return;
+	if (len < TPM_HEADER_SIZE + 18 || len - TPM_HEADER_SIZE > U16_MAX) {
+		tpm2_rm_session_lost(rm, ctx);
+		return TPM2_RC_MEMORY;
+	}
 	ctx->blob = kmemdup(buf + TPM_HEADER_SIZE, len - TPM_HEADER_SIZE,
 			    GFP_KERNEL_ACCOUNT);
-	if (!ctx->blob)
-		return;
+	if (!ctx->blob) {
+		if (!tpm2_rm_load(rm, buf + TPM_HEADER_SIZE,
+				  len - TPM_HEADER_SIZE, &handle)) {
+			tpm2_rm_set_resident(rm, ctx, handle);
+		} else {
+			tpm2_rm_flush(rm, ctx->vhandle);
+			tpm2_rm_session_lost(rm, ctx);
+		}
+		return TPM2_RC_MEMORY;
+	}
 	ctx->blob_len = len - TPM_HEADER_SIZE;
+	tpm2_rm_set_client_saved(ctx, true);
 	tpm2_rm_saw_save(rm, ctx);
+	return 0;
 }
 
 static u32 commit(struct tpm2_rm_client *c, const struct tpm2_rm_cmd *cmd,
@@ -531,7 +554,7 @@ static u32 commit(struct tpm2_rm_client *c, const struct tpm2_rm_cmd *cmd,
 	if (cmd->cc == TPM2_CC_CONTEXT_SAVE && ctx) {
 		if (ctx->kind == TPM2_RM_SESSION) {
 			tpm2_rm_clear_resident(rm, ctx);
-			keep_client_save(rm, ctx, buf, len);
+			return keep_client_save(rm, ctx, buf, len);
 		} else if (ctx->kind == TPM2_RM_OBJECT && !ctx->blob_valid &&
 			   len > TPM_HEADER_SIZE) {
 			/* the client's copy is ours too (save-once) */
@@ -614,13 +637,17 @@ static bool listed_as(const struct tpm2_rm_ctx *ctx, u8 type, u32 *h)
 	return type == TPM2_HT_POLICY_SESSION && ctx->client_saved;
 }
 
-/* The client's handles of one type, ascending from @first, at most @max. */
+/*
+ * The client's handles of one type, ascending from @first, at most @max.
+ * Saved sessions are listed under 0x03 with the 0x02 prefix, so handles
+ * are ordered and compared with @first on their low 24 bits.
+ */
 static unsigned int list_handles(struct tpm2_rm_client *c, u32 first,
 				 u32 max, u8 *out, bool *more)
 {
 	u8 type = TPM2_RM_HT(first);
 	struct tpm2_rm_ctx *ctx;
-	u64 from = first;
+	u32 from = first & 0x00FFFFFF;
 	unsigned int n = 0;
 	u32 h, best;
 	bool found;
@@ -630,8 +657,9 @@ static unsigned int list_handles(struct tpm2_rm_client *c, u32 first,
 		found = false;
 		best = 0;
 		list_for_each_entry(ctx, &c->ctxs, node)
-			if (listed_as(ctx, type, &h) && h >= from &&
-			    (!found || h < best)) {
+			if (listed_as(ctx, type, &h) &&
+			    (h & 0x00FFFFFF) >= from &&
+			    (!found || (h & 0x00FFFFFF) < (best & 0x00FFFFFF))) {
 				best = h;
 				found = true;
 			}
@@ -642,7 +670,7 @@ static unsigned int list_handles(struct tpm2_rm_client *c, u32 first,
 			return n;
 		}
 		put_unaligned_be32(best, out + 4 * n++);
-		from = (u64)best + 1;
+		from = (best & 0x00FFFFFF) + 1;
 	}
 }
 
@@ -741,14 +769,13 @@ static ssize_t run_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
 	struct rm_refs refs;
 	bool handled;
 	ssize_t ret;
-	u32 attrs, len, rc = 0;
+	u32 attrs, len, h, rc = 0;
 	int err = 0;
 
 	tpm2_rm_sync_tpm(rm);
 	if (!c->wait_ticket)
 		rm->stats.commands++;
 	rm->clock++;
-	c->last_cmd = tpm2_rm_now(rm);
 	len = get_unaligned_be32(buf + 2);
 	if (len < TPM_HEADER_SIZE || len > bufsiz)
 		return rm_refuse(rm, buf, TPM2_RC_COMMAND_SIZE);
@@ -759,8 +786,6 @@ static ssize_t run_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
 		return rm_refuse(rm, buf, rc);
 	if (!rm->room_known)
 		learn_room(rm);
-	if (cmd.cc != TPM2_CC_START_AUTH_SESS)
-		c->acquiring = false;
 	refreshed_context(rm, &cmd, buf, bufsiz, &len);
 
 	if (cmd.cc == TPM2_CC_FLUSH_CONTEXT)
@@ -783,7 +808,13 @@ static ssize_t run_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
 			return err;
 		if (err)
 			return rm_refuse(rm, buf, err);
-		c->acquiring = true;
+	}
+	if (cmd.cc == TPM2_CC_CONTEXT_LOAD && cmd.size >= cmd.params_off + 12) {
+		/* TPMS_CONTEXT: sequence u64, then savedHandle */
+		h = get_unaligned_be32(buf + cmd.params_off + 8);
+		rc = tpm2_rm_is_session(h) ? tpm2_rm_admit_load(c, h) : 0;
+		if (rc)
+			return rm_refuse(rm, buf, rc);
 	}
 	if (cmd.cc == TPM2_CC_CONTEXT_SAVE && refs.h[0] &&
 	    refs.h[0]->kind == TPM2_RM_SESSION)
@@ -833,12 +864,18 @@ ssize_t tpm2_rm_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
 {
 	ssize_t ret;
 
+	bool sas = bufsiz >= TPM_HEADER_SIZE &&
+		   get_unaligned_be32(buf + 6) == TPM2_CC_START_AUTH_SESS;
+	u32 rc;
+
 	c->rm->cur_client = c->id;
 	ret = run_command(c, buf, bufsiz);
 	c->rm->cur_client = 0;
-	if (ret != TPM2_RM_WAIT)
-		tpm2_rm_admit_done(c, ret >= TPM_HEADER_SIZE ?
-				   get_unaligned_be32(buf + 6) : (u32)ret);
+	if (ret == TPM2_RM_WAIT)
+		return ret;
+	rc = ret >= TPM_HEADER_SIZE ? get_unaligned_be32(buf + 6) : (u32)ret;
+	tpm2_rm_claim(c, sas && !rc);
+	tpm2_rm_admit_done(c, rc);
 	return ret;
 }
 
@@ -863,6 +900,12 @@ struct tpm2_rm *tpm2_rm_alloc(const struct tpm2_rm_ops *ops, void *priv)
 	INIT_LIST_HEAD(&rm->objects);
 	INIT_LIST_HEAD(&rm->sessions);
 	INIT_LIST_HEAD(&rm->orphans);
+	hash_init(rm->users);
+	INIT_LIST_HEAD(&rm->holders);
+	rm->ranked = RB_ROOT;
+	INIT_LIST_HEAD(&rm->wait_holders);
+	INIT_LIST_HEAD(&rm->wait_new);
+	INIT_LIST_HEAD(&rm->claimants);
 	rm->io = kmalloc(TPM_BUFSIZE, GFP_KERNEL);
 	rm->copy = kmalloc(TPM_BUFSIZE, GFP_KERNEL);
 	if (!rm->io || !rm->copy) {
@@ -907,10 +950,19 @@ struct tpm2_rm_client *tpm2_rm_client_alloc(struct tpm2_rm *rm, kuid_t uid)
 
 	if (!c)
 		return NULL;
+	c->user = tpm2_rm_user_get(rm, uid);
+	if (!c->user) {
+		kfree(c);
+		return NULL;
+	}
 	c->rm = rm;
 	c->id = ++rm->next_id;
 	c->uid = uid;
 	INIT_LIST_HEAD(&c->ctxs);
+	INIT_LIST_HEAD(&c->hold_node);
+	RB_CLEAR_NODE(&c->rank_node);
+	INIT_LIST_HEAD(&c->wait_node);
+	INIT_LIST_HEAD(&c->claim_node);
 	init_waitqueue_head(&c->waitq);
 	c->next_vhandle = TPM2_RM_VHANDLE_FIRST;
 	list_add_tail(&c->node, &rm->clients);
@@ -923,12 +975,7 @@ static void orphan_session(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx,
 {
 	struct tpm2_rm_ctx *oldest;
 
-	list_move_tail(&ctx->node, &rm->orphans);
-	ctx->client->nr_ctxs--;
-	ctx->client->nr_sessions--;
-	ctx->client = NULL;
-	ctx->since = tpm2_rm_now(rm);
-	rm->nr_orphans++;
+	tpm2_rm_orphan(rm, ctx);
 	while (rm->nr_orphans > tpm2_rm_max_orphans) {
 		oldest = list_first_entry(&rm->orphans, struct tpm2_rm_ctx, node);
 		if (tpm_usable)
@@ -944,7 +991,8 @@ static void orphan_session(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx,
  *		used; otherwise only memory is freed
  *
  * Sessions the client saved itself are kept for hand-off (tpm2-tools
- * passes sessions between processes in files), up to rm_max_orphans.
+ * passes sessions between processes in files), up to rm_max_orphans;
+ * they keep counting toward the user's session bound.
  */
 void tpm2_rm_client_free(struct tpm2_rm_client *c, bool tpm_usable)
 {
@@ -954,6 +1002,7 @@ void tpm2_rm_client_free(struct tpm2_rm_client *c, bool tpm_usable)
 	if (tpm_usable)
 		tpm2_rm_sync_tpm(rm);
 	tpm2_rm_admit_done(c, TPM2_RM_RC(TPM2_RC_CANCELED));
+	tpm2_rm_claim(c, false);
 	rm->cur_client = c->id;
 	list_for_each_entry_safe(ctx, tmp, &c->ctxs, node) {
 		if (ctx->kind == TPM2_RM_SESSION && ctx->client_saved) {
@@ -969,5 +1018,6 @@ void tpm2_rm_client_free(struct tpm2_rm_client *c, bool tpm_usable)
 	}
 	rm->cur_client = 0;
 	list_del(&c->node);
+	tpm2_rm_user_put(rm, c->user);
 	kfree(c);
 }

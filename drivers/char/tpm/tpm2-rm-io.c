@@ -60,6 +60,28 @@ static int rm_io(struct tpm2_rm *rm, u32 len, size_t *rsp_len)
 	return get_unaligned_be32(rm->io + 6);
 }
 
+/*
+ * A session was saved but the copy could not be kept: a saved session
+ * nobody holds a context of would never be refreshed, and once the
+ * context gap reached it every session save on the chip would fail.
+ * Load it again from the response still in @rm->io (a session keeps its
+ * handle), so it is as it was.  Should that fail too, end it.
+ *
+ * Return: -ENOMEM if the session is loaded again, -ENODATA if it ended.
+ */
+static int undo_session_save(struct tpm2_rm *rm, size_t len)
+{
+	u32 handle = get_unaligned_be32(rm->io + TPM_HEADER_SIZE + 8);
+	size_t rlen;
+
+	put_header(rm->io, len, TPM2_CC_CONTEXT_LOAD);
+	rm->stats.loads++;
+	if (!rm_io(rm, len, &rlen))
+		return -ENOMEM;
+	tpm2_rm_flush(rm, handle);
+	return -ENODATA;
+}
+
 /**
  * tpm2_rm_save() - ContextSave a loaded context
  * @rm:		resource manager
@@ -67,9 +89,11 @@ static int rm_io(struct tpm2_rm *rm, u32 len, size_t *rsp_len)
  * @blob:	on success, a new allocation holding the TPMS_CONTEXT
  * @blob_len:	its length
  *
- * The allocation is charged to the caller's memory cgroup.
+ * The allocation is charged to the caller's memory cgroup.  If it fails,
+ * a session is loaded again (see undo_session_save()).
  *
- * Return: 0, a TPM response code, or a negative errno.
+ * Return: 0, a TPM response code, or a negative errno; for a session,
+ * -ENOMEM means it is loaded as before, -ENODATA that it ended.
  */
 int tpm2_rm_save(struct tpm2_rm *rm, u32 handle, u8 **blob, u16 *blob_len)
 {
@@ -89,7 +113,8 @@ int tpm2_rm_save(struct tpm2_rm *rm, u32 handle, u8 **blob, u16 *blob_len)
 	*blob = kmemdup(rm->io + TPM_HEADER_SIZE, len - TPM_HEADER_SIZE,
 			GFP_KERNEL_ACCOUNT);
 	if (!*blob)
-		return -ENOMEM;
+		return tpm2_rm_is_session(handle) ?
+		       undo_session_save(rm, len) : -ENOMEM;
 	*blob_len = len - TPM_HEADER_SIZE;
 	return 0;
 }

@@ -20,14 +20,17 @@
  * Admission (tpm2_rm_admit()).  StartAuthSession waits, with the chip
  * released, until a session can be had:
  *  - Waiters are served in order of arrival, except that clients already
- *    holding sessions go first: they are the closest to finishing.
+ *    holding sessions go first: they are the closest to finishing.  Two
+ *    FIFO queues (holders, others) make this exact: everyone in a queue
+ *    needs the same thing, so only its head can be the next to go.
  *  - A client's first session claims rm_session_claim sessions (3, the
  *    most one TPM command can use).  While the client keeps starting
  *    sessions, the rest of its claim is kept for it, so clients arriving
  *    at once are admitted a few at a time and finish, rather than each
  *    getting one session and all waiting for a second (hold and wait).
- *    A claim lapses once the client sends another command, or after it
- *    has been idle for a second.
+ *    A claim lapses at the client's next command that is not a
+ *    successful StartAuthSession (whatever it is, malformed included),
+ *    or a second after its last session started.
  *  - Handed-off sessions are reclaimed first: once older than
  *    rm_orphan_ms, and at any age when someone waits.
  *  - If every client holding sessions waits for more, none can progress:
@@ -36,14 +39,36 @@
  *    the client furthest above its fair share (the TPM's sessions divided
  *    by the clients holding or wanting one) is ended and the waiter takes
  *    its place.  A session a command is using is never ended, nor one of
- *    a client within its share; if no client is above its share, the
- *    command fails.
+ *    a client within its share, nor one a client saved; if no client is
+ *    above its share, the command fails.
  *  - Per client (rm_client_sessions) and per user (rm_user_sessions, not
- *    applied to root) sessions are bounded; a client at its own bound is
- *    refused at once, one whose user is at the bound waits.
+ *    applied to root) sessions are bounded, wherever a client gets one:
+ *    StartAuthSession, and ContextLoad of a session it did not hold (a
+ *    hand-off).  A hand-off counts toward its former owner's user until
+ *    someone loads it.  A client at its own bound is refused at once.  A
+ *    client whose user is at the bound waits in its user's queue for one
+ *    of that user's sessions to end (its user's oldest hand-off is ended
+ *    for it first); it takes nothing from anybody else, neither another
+ *    user's hand-off nor, after the wait, anyone's session, and it does
+ *    not count as waiting in the hold-and-wait test.
  * A command that gets no session is answered SESSION_HANDLES, one whose
  * wait a signal ended CANCELED, both in the resource-manager layer.
  * What the client held is untouched either way.
+ *
+ * Cost.  Every step above is O(1) or O(log clients) under the chip lock:
+ * per-user and per-client counts are kept as sessions come and go, the
+ * holders list gives the youngest holder, an rbtree ordered by sessions
+ * held gives the revocation victim, claims lapse in order from a list,
+ * and a freed session wakes only the one waiter it can serve (the head
+ * of a queue), not everybody.
+ *
+ * Invariants, checked by the KUnit suite after every step of its
+ * randomized schedules:
+ *  - rm->nr_live equals the clients' sessions plus the orphans, and each
+ *    user's count equals its clients' sessions plus its orphans;
+ *  - no user other than root is above its bound, no client above its own;
+ *  - rm->claims is the sum of the claims; rm->nr_waiting and
+ *    rm->nr_waiting_holders count the queues.
  *
  * Revocation without ABA.  A session ended for another client stays in
  * its owner's table, marked revoked.  The owner's next command naming it
@@ -125,15 +150,6 @@ static void wake_client(struct tpm2_rm_client *c)
 	wake_up(&c->waitq);
 }
 
-static void wake_waiters(struct tpm2_rm *rm)
-{
-	struct tpm2_rm_client *c;
-
-	list_for_each_entry(c, &rm->clients, node)
-		if (c->wait_ticket)
-			wake_client(c);
-}
-
 /* Sessions clients may have at once: the kernel's reserve left aside. */
 static unsigned int for_clients(struct tpm2_rm *rm)
 {
@@ -142,21 +158,259 @@ static unsigned int for_clients(struct tpm2_rm *rm)
 	return rm->max_active - min(rm->kernel_reserve, rm->max_active - 1);
 }
 
+static unsigned int client_limit(struct tpm2_rm *rm)
+{
+	return tpm2_rm_client_sessions ?: max(for_clients(rm) / 2, 1u);
+}
+
+static unsigned int user_limit(struct tpm2_rm *rm)
+{
+	return tpm2_rm_user_sessions ?: max(for_clients(rm) * 3 / 4, 1u);
+}
+
+static bool user_at_limit(struct tpm2_rm *rm, struct tpm2_rm_user *u)
+{
+	return !uid_eq(u->uid, GLOBAL_ROOT_UID) &&
+	       u->nr_sessions >= user_limit(rm);
+}
+
+static unsigned int free_sessions(struct tpm2_rm *rm, u64 now)
+{
+	if (rm->tpm_full && now - rm->full_since < TPM2_RM_FULL_MS)
+		return 0;
+	return rm->nr_live < for_clients(rm) ? for_clients(rm) - rm->nr_live : 0;
+}
+
+/* ---- users ---- */
+
+/**
+ * tpm2_rm_user_get() - the accounting of one user, created on first use
+ * @rm:		resource manager
+ * @uid:	the user
+ *
+ * Return: the user with a reference taken, or NULL.
+ */
+struct tpm2_rm_user *tpm2_rm_user_get(struct tpm2_rm *rm, kuid_t uid)
+{
+	struct tpm2_rm_user *u;
+
+	hash_for_each_possible(rm->users, u, node, __kuid_val(uid))
+		if (uid_eq(u->uid, uid)) {
+			u->refs++;
+			return u;
+		}
+	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+	if (!u)
+		return NULL;
+	u->uid = uid;
+	u->refs = 1;
+	INIT_LIST_HEAD(&u->waiters);
+	INIT_LIST_HEAD(&u->orphans);
+	hash_add(rm->users, &u->node, __kuid_val(uid));
+	return u;
+}
+
+/**
+ * tpm2_rm_user_put() - drop a reference taken by tpm2_rm_user_get()
+ * @rm:		resource manager
+ * @u:		the user
+ */
+void tpm2_rm_user_put(struct tpm2_rm *rm, struct tpm2_rm_user *u)
+{
+	if (--u->refs)
+		return;
+	hash_del(&u->node);
+	kfree(u);
+}
+
+/* ---- the order of holders ---- */
+
+static bool rank_less(struct rb_node *a, const struct rb_node *b)
+{
+	const struct tpm2_rm_client *x, *y;
+
+	x = rb_entry(a, struct tpm2_rm_client, rank_node);
+	y = rb_entry(b, struct tpm2_rm_client, rank_node);
+	if (x->nr_sessions != y->nr_sessions)
+		return x->nr_sessions < y->nr_sessions;
+	return x->id < y->id;
+}
+
+/*
+ * @c's session counts changed from @was: keep the holders list, the
+ * revocation order and the queue counts true.
+ */
+static void holder_changed(struct tpm2_rm_client *c, unsigned int was)
+{
+	struct tpm2_rm *rm = c->rm;
+
+	if (!RB_EMPTY_NODE(&c->rank_node)) {
+		rb_erase(&c->rank_node, &rm->ranked);
+		RB_CLEAR_NODE(&c->rank_node);
+	}
+	if (c->nr_sessions > c->nr_saved)
+		rb_add(&c->rank_node, &rm->ranked, rank_less);
+	if (!was == !c->nr_sessions)
+		return;
+	if (c->nr_sessions) {
+		list_add_tail(&c->hold_node, &rm->holders);
+		rm->nr_holders++;
+	} else {
+		list_del_init(&c->hold_node);
+		rm->nr_holders--;
+	}
+	if (c->queue == TPM2_RM_Q_HOLDERS)
+		rm->nr_waiting_holders += c->nr_sessions ? 1 : -1;
+	if (c->queue != TPM2_RM_Q_NONE)
+		rm->nr_wanting += c->nr_sessions ? -1 : 1;
+}
+
+/* ---- claims ---- */
+
+static void drop_claim(struct tpm2_rm_client *c)
+{
+	if (!c->claim)
+		return;
+	c->rm->claims -= c->claim;
+	c->claim = 0;
+	list_del_init(&c->claim_node);
+}
+
+static void expire_claims(struct tpm2_rm *rm, u64 now)
+{
+	struct tpm2_rm_client *c;
+
+	while ((c = list_first_entry_or_null(&rm->claimants,
+					     struct tpm2_rm_client,
+					     claim_node)) &&
+	       c->claim_until <= now)
+		drop_claim(c);
+}
+
+/**
+ * tpm2_rm_claim() - a command of @c is over: keep or drop its claim
+ * @c:		client
+ * @started:	the command was a StartAuthSession that got a session
+ *
+ * Only a successful StartAuthSession keeps a claim alive, for a second;
+ * any other command, a failed or malformed one included, ends it.
+ */
+void tpm2_rm_claim(struct tpm2_rm_client *c, bool started)
+{
+	struct tpm2_rm *rm = c->rm;
+	unsigned int want;
+
+	drop_claim(c);
+	want = tpm2_rm_session_claim;
+	if (!started || c->nr_sessions >= want)
+		return;
+	c->claim = want - c->nr_sessions;
+	c->claim_until = tpm2_rm_now(rm) + TPM2_RM_CLAIM_IDLE_MS;
+	rm->claims += c->claim;
+	list_add_tail(&c->claim_node, &rm->claimants);
+}
+
+/* ---- queues ---- */
+
+static struct list_head *queue_list(struct tpm2_rm_client *c,
+				    enum tpm2_rm_queue q)
+{
+	switch (q) {
+	case TPM2_RM_Q_HOLDERS:
+		return &c->rm->wait_holders;
+	case TPM2_RM_Q_NEW:
+		return &c->rm->wait_new;
+	default:
+		return &c->user->waiters;
+	}
+}
+
+static void dequeue(struct tpm2_rm_client *c)
+{
+	struct tpm2_rm *rm = c->rm;
+
+	if (c->queue == TPM2_RM_Q_NONE)
+		return;
+	if (c->queue == TPM2_RM_Q_HOLDERS && c->nr_sessions)
+		rm->nr_waiting_holders--;
+	if (!c->nr_sessions)
+		rm->nr_wanting--;
+	list_del_init(&c->wait_node);
+	rm->nr_waiting--;
+	c->queue = TPM2_RM_Q_NONE;
+}
+
+/* Put @c at the tail of queue @q, unless it is in that queue already. */
+static void enqueue(struct tpm2_rm_client *c, enum tpm2_rm_queue q)
+{
+	struct tpm2_rm *rm = c->rm;
+
+	if (c->queue == q)
+		return;
+	dequeue(c);
+	c->queue = q;
+	list_add_tail(&c->wait_node, queue_list(c, q));
+	rm->nr_waiting++;
+	if (q == TPM2_RM_Q_HOLDERS && c->nr_sessions)
+		rm->nr_waiting_holders++;
+	if (!c->nr_sessions)
+		rm->nr_wanting++;
+}
+
+static struct tpm2_rm_client *queue_head(struct list_head *q)
+{
+	return list_first_entry_or_null(q, struct tpm2_rm_client, wait_node);
+}
+
+/* May the head of the queue of clients holding none go now? */
+static bool new_may_go(struct tpm2_rm *rm, unsigned int free)
+{
+	if (!free || !list_empty(&rm->wait_holders))
+		return false;
+	return !rm->claims || free >= rm->claims + tpm2_rm_session_claim;
+}
+
+/*
+ * Something changed: wake the one waiter that can now go, if any.  The
+ * one woken wakes the next when it is done (tpm2_rm_admit_done()).
+ */
+static void wake_next(struct tpm2_rm *rm)
+{
+	unsigned int free = free_sessions(rm, tpm2_rm_now(rm));
+	struct tpm2_rm_client *c;
+
+	c = queue_head(&rm->wait_holders);
+	if (!c && new_may_go(rm, free))
+		c = queue_head(&rm->wait_new);
+	if (c && free)
+		wake_client(c);
+}
+
+static void wake_user(struct tpm2_rm *rm, struct tpm2_rm_user *u)
+{
+	struct tpm2_rm_client *c = queue_head(&u->waiters);
+
+	if (c && !user_at_limit(rm, u))
+		wake_client(c);
+}
+
 /* ---- accounting ---- */
 
 /**
  * tpm2_rm_session_born() - count a session that came into existence
  * @rm:		resource manager
- * @ctx:	the session, with its owner set (or NULL)
+ * @ctx:	the session, with its owner set
  */
 void tpm2_rm_session_born(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 {
 	struct tpm2_rm_client *c = ctx->client;
 
 	ctx->since = tpm2_rm_now(rm);
+	ctx->user = c->user;
 	rm->nr_live++;
-	if (c && !c->nr_sessions++)
-		c->hold_seq = ++rm->tickets;
+	c->user->nr_sessions++;
+	c->nr_sessions++;
+	holder_changed(c, c->nr_sessions - 1);
 }
 
 /**
@@ -166,11 +420,72 @@ void tpm2_rm_session_born(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
  */
 void tpm2_rm_session_gone(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 {
+	struct tpm2_rm_client *c = ctx->client;
+
 	rm->nr_live--;
-	if (ctx->client)
-		ctx->client->nr_sessions--;
+	ctx->user->nr_sessions--;
+	if (c) {
+		tpm2_rm_set_client_saved(ctx, false);
+		c->nr_sessions--;
+		holder_changed(c, c->nr_sessions + 1);
+	}
 	rm->tpm_full = false;
-	wake_waiters(rm);
+	wake_user(rm, ctx->user);
+	wake_next(rm);
+}
+
+/**
+ * tpm2_rm_set_client_saved() - a client's session was saved by the client,
+ *	or no longer is
+ * @ctx:	the session, owned by a client
+ * @saved:	whether the client holds its only loadable context
+ *
+ * A session the client saved cannot be revoked (its context is the
+ * client's), so it leaves the revocation order.
+ */
+void tpm2_rm_set_client_saved(struct tpm2_rm_ctx *ctx, bool saved)
+{
+	struct tpm2_rm_client *c = ctx->client;
+
+	if (ctx->client_saved == saved)
+		return;
+	ctx->client_saved = saved;
+	if (!c)
+		return;
+	c->nr_saved += saved ? 1 : -1;
+	holder_changed(c, c->nr_sessions);
+}
+
+/**
+ * tpm2_rm_orphan() - keep a session its closing owner saved, for hand-off
+ * @rm:		resource manager
+ * @ctx:	a session the owner saved itself
+ *
+ * It keeps counting toward its user until someone loads it or it is
+ * reclaimed; it is kept, in memory only, as long as the TPM can spare it.
+ */
+void tpm2_rm_orphan(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
+{
+	struct tpm2_rm_client *c = ctx->client;
+
+	tpm2_rm_set_client_saved(ctx, false);
+	list_move_tail(&ctx->node, &rm->orphans);
+	c->nr_ctxs--;
+	c->nr_sessions--;
+	holder_changed(c, c->nr_sessions + 1);
+	ctx->client = NULL;
+	ctx->client_saved = true;
+	ctx->since = tpm2_rm_now(rm);
+	ctx->user->refs++;
+	list_add_tail(&ctx->unode, &ctx->user->orphans);
+	rm->nr_orphans++;
+}
+
+static void end_orphan(struct tpm2_rm *rm, struct tpm2_rm_ctx *old)
+{
+	tpm2_rm_flush(rm, old->vhandle);
+	tpm2_rm_drop_ctx(rm, old);
+	rm->stats.reclaimed++;
 }
 
 /**
@@ -188,9 +503,7 @@ bool tpm2_rm_reclaim_orphan(struct tpm2_rm *rm, bool expired_only)
 	if (!old || (expired_only &&
 		     tpm2_rm_now(rm) - old->since < tpm2_rm_orphan_ms))
 		return false;
-	tpm2_rm_flush(rm, old->vhandle);
-	tpm2_rm_drop_ctx(rm, old);
-	rm->stats.reclaimed++;
+	end_orphan(rm, old);
 	return true;
 }
 
@@ -224,7 +537,6 @@ void tpm2_rm_session_lost(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 	tpm2_rm_forget_blob(ctx);
 	kfree(ctx->client_blob);
 	ctx->client_blob = NULL;
-	ctx->client_saved = false;
 	tpm2_rm_session_gone(rm, ctx);
 	ctx->revoked = true;
 }
@@ -253,134 +565,36 @@ static struct tpm2_rm_ctx *lru_session(struct tpm2_rm_client *c)
  * For a client, only a session of another client holding more than its
  * fair share is ended.  The kernel's own commands cannot wait, so for
  * them the client holding the most gives one up if nobody is above its
- * share.
+ * share.  The victim is the last of @rm->ranked (or the one before, if
+ * that is @c); clients whose every session is pinned are stepped over.
  *
  * Return: true if a session was ended.
  */
 bool tpm2_rm_revoke_for(struct tpm2_rm *rm, struct tpm2_rm_client *c)
 {
-	struct tpm2_rm_client *o, *victim = NULL;
-	unsigned int contenders = 0, share;
-	struct tpm2_rm_ctx *ctx = NULL;
+	unsigned int contenders, share;
+	struct tpm2_rm_client *o;
+	struct tpm2_rm_ctx *ctx;
+	struct rb_node *n;
 
-	list_for_each_entry(o, &rm->clients, node)
-		if (o->nr_sessions || o->wait_ticket)
-			contenders++;
+	contenders = rm->nr_holders + rm->nr_wanting;
 	share = max(for_clients(rm) / max(contenders, 1u), 1u);
-	list_for_each_entry(o, &rm->clients, node) {
-		if (o == c || !lru_session(o))
+	for (n = rb_last(&rm->ranked); n; n = rb_prev(n)) {
+		o = rb_entry(n, struct tpm2_rm_client, rank_node);
+		if (o == c)
 			continue;
 		if (c && o->nr_sessions <= share)
-			continue;
-		if (!victim || o->nr_sessions > victim->nr_sessions)
-			victim = o;
+			return false;
+		ctx = lru_session(o);
+		if (ctx) {
+			tpm2_rm_revoke(rm, ctx);
+			return true;
+		}
 	}
-	if (victim)
-		ctx = lru_session(victim);
-	if (!ctx)
-		return false;
-	tpm2_rm_revoke(rm, ctx);
-	return true;
+	return false;
 }
 
 /* ---- admission ---- */
-
-static unsigned int client_limit(struct tpm2_rm *rm)
-{
-	return tpm2_rm_client_sessions ?: max(for_clients(rm) / 2, 1u);
-}
-
-static unsigned int user_limit(struct tpm2_rm *rm)
-{
-	return tpm2_rm_user_sessions ?: max(for_clients(rm) * 3 / 4, 1u);
-}
-
-static bool user_at_limit(struct tpm2_rm *rm, kuid_t uid)
-{
-	struct tpm2_rm_client *o;
-	unsigned int n = 0;
-
-	if (uid_eq(uid, GLOBAL_ROOT_UID))
-		return false;
-	list_for_each_entry(o, &rm->clients, node)
-		if (uid_eq(o->uid, uid))
-			n += o->nr_sessions;
-	return n >= user_limit(rm);
-}
-
-static unsigned int claim_left(const struct tpm2_rm_client *c, u64 now)
-{
-	if (!c->acquiring || now - c->last_cmd >= TPM2_RM_CLAIM_IDLE_MS ||
-	    c->nr_sessions >= tpm2_rm_session_claim)
-		return 0;
-	return tpm2_rm_session_claim - c->nr_sessions;
-}
-
-static unsigned int free_sessions(struct tpm2_rm *rm, u64 now)
-{
-	if (rm->tpm_full && now - rm->full_since < TPM2_RM_FULL_MS)
-		return 0;
-	return rm->nr_live < for_clients(rm) ? for_clients(rm) - rm->nr_live : 0;
-}
-
-/*
- * May @c start a session now, as far as numbers go?  A client that holds
- * sessions needs one free.  A new one, while others are starting
- * sessions, needs room for its own claim beside theirs.  @claims is the
- * sum of all claims.
- */
-static bool can_have(struct tpm2_rm_client *c, unsigned int free,
-		     unsigned int claims, u64 now)
-{
-	unsigned int others = claims - claim_left(c, now);
-
-	if (!free || user_at_limit(c->rm, c->uid))
-		return false;
-	if (c->nr_sessions || !others)
-		return true;
-	return free >= others + tpm2_rm_session_claim;
-}
-
-static bool goes_before(const struct tpm2_rm_client *a,
-			const struct tpm2_rm_client *b)
-{
-	if (!a->nr_sessions != !b->nr_sessions)
-		return a->nr_sessions;
-	return a->wait_ticket < b->wait_ticket;
-}
-
-/* Every client holding sessions waits for more: the youngest of them. */
-static struct tpm2_rm_client *deadlock_victim(struct tpm2_rm *rm)
-{
-	struct tpm2_rm_client *o, *young = NULL;
-
-	list_for_each_entry(o, &rm->clients, node) {
-		if (!o->nr_sessions)
-			continue;
-		if (!o->wait_ticket)
-			return NULL;
-		if (!young || o->hold_seq > young->hold_seq)
-			young = o;
-	}
-	return young;
-}
-
-/* Would a waiter ahead of @c get a session now?  Also: would @c? */
-static bool ahead_can_have(struct tpm2_rm_client *c, u64 now, bool *mine)
-{
-	struct tpm2_rm *rm = c->rm;
-	unsigned int free = free_sessions(rm, now), claims = 0;
-	struct tpm2_rm_client *o;
-
-	list_for_each_entry(o, &rm->clients, node)
-		claims += claim_left(o, now);
-	*mine = can_have(c, free, claims, now);
-	list_for_each_entry(o, &rm->clients, node)
-		if (o != c && o->wait_ticket && goes_before(o, c) &&
-		    can_have(o, free, claims, now))
-			return true;
-	return false;
-}
 
 static int admit_fail(struct tpm2_rm_client *c, u32 rc)
 {
@@ -388,12 +602,66 @@ static int admit_fail(struct tpm2_rm_client *c, u32 rc)
 	return rc;
 }
 
+/*
+ * Sleep until woken, at most until the wait's end or @next (ms, 0: none).
+ * Past the end only a client queued behind one that can go sleeps: the
+ * one ahead wakes it; it looks again each second regardless.
+ */
+static int admit_wait(struct tpm2_rm_client *c, u64 now, u64 next)
+{
+	u64 end = c->wait_since + tpm2_rm_session_wait_ms;
+	u64 until = end;
+
+	if (next && next < until)
+		until = next;
+	c->wait_ms = until > now ? min_t(u64, until - now, UINT_MAX) :
+				   TPM2_RM_CLAIM_IDLE_MS;
+	c->waited = true;
+	return TPM2_RM_WAIT;
+}
+
+/* The earliest moment the numbers change without an event. */
+static u64 next_change(struct tpm2_rm *rm)
+{
+	struct tpm2_rm_client *o;
+	u64 next = 0;
+
+	o = list_first_entry_or_null(&rm->claimants, struct tpm2_rm_client,
+				     claim_node);
+	if (o)
+		next = o->claim_until;
+	if (rm->tpm_full && (!next || rm->full_since + TPM2_RM_FULL_MS < next))
+		next = rm->full_since + TPM2_RM_FULL_MS;
+	return next;
+}
+
+static struct tpm2_rm_ctx *oldest_orphan_of(struct tpm2_rm_user *u)
+{
+	return list_first_entry_or_null(&u->orphans, struct tpm2_rm_ctx, unode);
+}
+
+/* @c's user is at its bound: only that user's own sessions can help. */
+static int admit_user_bound(struct tpm2_rm_client *c, u64 now)
+{
+	struct tpm2_rm *rm = c->rm;
+	struct tpm2_rm_ctx *old = oldest_orphan_of(c->user);
+
+	if (old) {
+		end_orphan(rm, old);
+		return 1;
+	}
+	enqueue(c, TPM2_RM_Q_USER);
+	if (now - c->wait_since >= tpm2_rm_session_wait_ms)
+		return admit_fail(c, TPM2_RC_SESSION_HANDLES);
+	return admit_wait(c, now, 0);
+}
+
 /**
  * tpm2_rm_admit() - may @c start a session now?
  * @c:		client sending StartAuthSession
  *
  * The first call queues @c; tpm2_rm_admit_done() dequeues it when its
- * command is over.
+ * command is over.  Under the chip lock; O(log clients).
  *
  * Return: 0 to go ahead; %TPM2_RM_WAIT to sleep up to @c->wait_ms (or
  * until woken) and ask again; or a response code to refuse the command
@@ -402,47 +670,98 @@ static int admit_fail(struct tpm2_rm_client *c, u32 rc)
 int tpm2_rm_admit(struct tpm2_rm_client *c)
 {
 	struct tpm2_rm *rm = c->rm;
-	u64 now = tpm2_rm_now(rm), waited;
-	bool mine, ahead;
+	u64 now = tpm2_rm_now(rm);
+	struct tpm2_rm_client *head, *young;
+	enum tpm2_rm_queue q;
+	unsigned int free;
+	int rc;
 
 	if (c->nr_sessions >= client_limit(rm))
 		return TPM2_RC_SESSION_HANDLES;
 	while (tpm2_rm_reclaim_orphan(rm, true))
 		;
+	expire_claims(rm, now);
 	if (!c->wait_ticket) {
 		c->wait_ticket = ++rm->tickets;
 		c->wait_since = now;
 	}
 	for (;;) {
-		ahead = ahead_can_have(c, now, &mine);
-		if (mine && !ahead)
+		if (user_at_limit(rm, c->user)) {
+			rc = admit_user_bound(c, now);
+			if (rc == 1)
+				continue;
+			return rc;
+		}
+		q = c->nr_sessions ? TPM2_RM_Q_HOLDERS : TPM2_RM_Q_NEW;
+		enqueue(c, q);
+		free = free_sessions(rm, now);
+		head = queue_head(queue_list(c, q));
+		if (head == c && (q == TPM2_RM_Q_HOLDERS ? free > 0 :
+				  new_may_go(rm, free)))
 			return 0;
-		if (mine || ahead || !tpm2_rm_reclaim_orphan(rm, false))
+		/* ahead of it is someone who can go: it wakes us when done */
+		if (head != c && free)
+			return admit_wait(c, now, next_change(rm));
+		if (free || !tpm2_rm_reclaim_orphan(rm, false))
 			break;
 	}
-	if (ahead) {
-		/* whoever goes first wakes the others when done */
-		c->wait_ms = TPM2_RM_CLAIM_IDLE_MS;
-		c->waited = true;
-		return TPM2_RM_WAIT;
+
+	if (!free && rm->nr_holders &&
+	    rm->nr_waiting_holders == rm->nr_holders) {
+		/* every holder waits for more: the youngest gives up */
+		young = list_last_entry(&rm->holders, struct tpm2_rm_client,
+					hold_node);
+		if (young == c)
+			return admit_fail(c, TPM2_RC_SESSION_HANDLES);
+		wake_client(young);
 	}
-	if (c->nr_sessions && deadlock_victim(rm) == c) {
-		/* the others go on once this one gives up what it holds */
-		wake_waiters(rm);
-		return admit_fail(c, TPM2_RC_SESSION_HANDLES);
-	}
-	waited = now - c->wait_since;
-	if (waited >= tpm2_rm_session_wait_ms) {
-		if (tpm2_rm_revoke_for(rm, c))
+	if (now - c->wait_since >= tpm2_rm_session_wait_ms) {
+		/* a session is free, only claims hold it back: take it */
+		if (free || tpm2_rm_revoke_for(rm, c))
 			return 0;
 		return admit_fail(c, TPM2_RC_SESSION_HANDLES);
 	}
-	waited = now - c->wait_since;
-	c->wait_ms = tpm2_rm_session_wait_ms > waited ?
-		     tpm2_rm_session_wait_ms - waited : 1;
-	c->wait_ms = min(c->wait_ms, TPM2_RM_CLAIM_IDLE_MS);
-	c->waited = true;
-	return TPM2_RM_WAIT;
+	return admit_wait(c, now, next_change(rm));
+}
+
+/**
+ * tpm2_rm_admit_load() - may @c take over the session at @handle by
+ *	loading its context?
+ * @c:		client sending ContextLoad of a session context
+ * @handle:	the session's handle (the context's savedHandle)
+ *
+ * Reloading a session @c holds changes no count.  Taking over another's
+ * (a hand-off) or one the resource manager does not know must keep @c
+ * and its user within their bounds.  It never waits.
+ *
+ * Return: 0, or a response code to refuse the command with (without the
+ * resource-manager layer); nothing is lost either way.
+ */
+u32 tpm2_rm_admit_load(struct tpm2_rm_client *c, u32 handle)
+{
+	struct tpm2_rm *rm = c->rm;
+	struct tpm2_rm_user *from = NULL;
+	struct tpm2_rm_client *o;
+	struct tpm2_rm_ctx *ctx;
+
+	list_for_each_entry(ctx, &c->ctxs, node)
+		if (ctx->kind == TPM2_RM_SESSION && ctx->vhandle == handle &&
+		    !ctx->revoked)
+			return 0;
+	if (c->nr_sessions >= client_limit(rm))
+		return TPM2_RC_SESSION_HANDLES;
+	list_for_each_entry(ctx, &rm->orphans, node)
+		if (ctx->vhandle == handle)
+			from = ctx->user;
+	if (!from)
+		list_for_each_entry(o, &rm->clients, node)
+			list_for_each_entry(ctx, &o->ctxs, node)
+				if (ctx->kind == TPM2_RM_SESSION &&
+				    !ctx->revoked && ctx->vhandle == handle)
+					from = ctx->user;
+	if (from != c->user && user_at_limit(rm, c->user))
+		return TPM2_RC_SESSION_HANDLES;
+	return 0;
 }
 
 /**
@@ -463,9 +782,11 @@ void tpm2_rm_admit_done(struct tpm2_rm_client *c, u32 rc)
 		rm->stats.wait_ms += waited;
 		trace_tpm2_rm_wait(c->id, waited, rc);
 	}
+	dequeue(c);
 	c->wait_ticket = 0;
 	c->waited = false;
-	wake_waiters(rm);
+	wake_user(rm, c->user);
+	wake_next(rm);
 }
 
 /**
@@ -545,8 +866,9 @@ static int refresh(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 		tpm2_rm_forget_blob(ctx);
 		kfree(ctx->client_blob);
 		ctx->client_blob = NULL;
-		ctx->client_saved = false;
-		if (rc == -ENOMEM)	/* saved, but the copy is lost */
+		tpm2_rm_set_client_saved(ctx, false);
+		/* loaded still, or again (tpm2_rm_save() undoes its save) */
+		if (rc == -ENODATA)
 			ctx->dead = true;
 		else
 			tpm2_rm_set_resident(rm, ctx, handle);

@@ -13,7 +13,9 @@
 #ifndef __TPM2_RM_H__
 #define __TPM2_RM_H__
 
+#include <linux/hashtable.h>
 #include <linux/list.h>
+#include <linux/rbtree.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
@@ -63,6 +65,9 @@ enum tpm2_rm_kind {
  *		first; only while @resident
  * @client:	owner; NULL for an orphan (a session handed off by a client
  *		that closed)
+ * @user:	for a session: the user it counts toward (its owner's, or
+ *		for an orphan its former owner's)
+ * @unode:	for an orphan: in @user's orphan list, oldest first
  * @kind:	see &enum tpm2_rm_kind
  * @vhandle:	the handle the client uses: virtual for objects and
  *		sequences, the TPM's handle for sessions
@@ -93,6 +98,8 @@ struct tpm2_rm_ctx {
 	struct list_head node;
 	struct list_head lru;
 	struct tpm2_rm_client *client;
+	struct tpm2_rm_user *user;
+	struct list_head unode;
 	enum tpm2_rm_kind kind;
 	u32 vhandle;
 	u32 phandle;
@@ -112,6 +119,33 @@ struct tpm2_rm_ctx {
 };
 
 /**
+ * struct tpm2_rm_user - one user's share of the TPM's sessions
+ * @node:	in the chip's @users hash
+ * @uid:	who
+ * @refs:	its open clients and its orphans
+ * @nr_sessions: sessions in existence its clients hold, tombstones not
+ *		counted, plus its orphans; the per-user bound is on this
+ * @waiters:	its clients waiting only because of that bound, in order
+ * @orphans:	its orphans, oldest first
+ */
+struct tpm2_rm_user {
+	struct hlist_node node;
+	kuid_t uid;
+	unsigned int refs;
+	unsigned int nr_sessions;
+	struct list_head waiters;
+	struct list_head orphans;
+};
+
+/* Which queue a client waiting for a session is in. */
+enum tpm2_rm_queue {
+	TPM2_RM_Q_NONE,
+	TPM2_RM_Q_HOLDERS,	/* it holds sessions: served first */
+	TPM2_RM_Q_NEW,		/* it holds none */
+	TPM2_RM_Q_USER,		/* its user is at its bound */
+};
+
+/**
  * struct tpm2_rm_client - what one open /dev/tpmrmN file holds
  * @rm:		the chip's resource manager
  * @node:	in the chip's client list
@@ -121,17 +155,24 @@ struct tpm2_rm_ctx {
  *		a handle the client still holds is never reused (no ABA)
  * @id:		number of the client in traces
  * @uid:	who opened the file, for the per-user session bound
+ * @user:	that user's accounting
  * @nr_sessions: sessions of this client in existence (not revoked)
- * @hold_seq:	when @nr_sessions last rose from 0 (admission ticket), so
- *		the youngest holder can be found
+ * @nr_saved:	of those, sessions it saved itself (never revoked)
+ * @hold_node:	in the chip's @holders while @nr_sessions, in the order
+ *		they last became holders (youngest last)
+ * @rank_node:	in the chip's @ranked while it has a session that can be
+ *		revoked (@nr_sessions > @nr_saved), by @nr_sessions
  * @wait_ticket: place in the queue for a session, 0 if not waiting
+ * @queue:	which queue, see &enum tpm2_rm_queue
+ * @wait_node:	in that queue
  * @wait_since:	when it started waiting (ms)
  * @wait_ms:	how long to sleep before asking again (set with
  *		%TPM2_RM_WAIT)
  * @waited:	the command in the queue has slept at least once
- * @acquiring:	its last command started a session: it may want more
- *		(see "claims" in tpm2-rm-sessions.c)
- * @last_cmd:	when its last command ran (ms)
+ * @claim:	sessions kept for it while it is starting sessions (see
+ *		"claims" in tpm2-rm-sessions.c); 0 if none
+ * @claim_until: when the claim lapses (ms)
+ * @claim_node:	in the chip's @claimants while @claim
  * @waitq:	where its waiting command sleeps (or, for an O_NONBLOCK
  *		file, what requeues it); woken only when the resource
  *		manager wants this client to ask again
@@ -145,14 +186,20 @@ struct tpm2_rm_client {
 	u32 next_vhandle;
 	u32 id;
 	kuid_t uid;
+	struct tpm2_rm_user *user;
 	unsigned int nr_sessions;
-	u64 hold_seq;
+	unsigned int nr_saved;
+	struct list_head hold_node;
+	struct rb_node rank_node;
 	u64 wait_ticket;
+	enum tpm2_rm_queue queue;
+	struct list_head wait_node;
 	u64 wait_since;
 	unsigned int wait_ms;
 	bool waited;
-	bool acquiring;
-	u64 last_cmd;
+	unsigned int claim;
+	u64 claim_until;
+	struct list_head claim_node;
 	wait_queue_head_t waitq;
 	unsigned long wake_seq;
 };
@@ -220,7 +267,20 @@ struct tpm2_rm_ops {
  * @clients:		open clients
  * @objects:		resident objects and sequences, least recently used first
  * @sessions:		resident sessions, least recently used first
- * @orphans:		sessions handed off by clients that have closed
+ * @orphans:		sessions handed off by clients that have closed, oldest
+ *			first
+ * @users:		&struct tpm2_rm_user of every user with a client or
+ *			an orphan
+ * @holders:		clients holding sessions, youngest holder last
+ * @nr_holders:		entries in @holders
+ * @ranked:		clients with a revocable session, by sessions held
+ * @wait_holders:	queue of waiting clients that hold sessions
+ * @wait_new:		queue of waiting clients that hold none
+ * @nr_waiting:		clients in any queue
+ * @nr_waiting_holders:	of those, in @wait_holders
+ * @nr_wanting:		of those, holding no session
+ * @claimants:		clients with a claim, by when it lapses
+ * @claims:		sum of their claims
  * @nr_objects:		entries in @objects
  * @nr_sessions:	entries in @sessions
  * @nr_orphans:		entries in @orphans
@@ -262,6 +322,17 @@ struct tpm2_rm {
 	struct list_head objects;
 	struct list_head sessions;
 	struct list_head orphans;
+	DECLARE_HASHTABLE(users, 6);
+	struct list_head holders;
+	unsigned int nr_holders;
+	struct rb_root ranked;
+	struct list_head wait_holders;
+	struct list_head wait_new;
+	unsigned int nr_waiting;
+	unsigned int nr_waiting_holders;
+	unsigned int nr_wanting;
+	struct list_head claimants;
+	unsigned int claims;
 	unsigned int nr_objects;
 	unsigned int nr_sessions;
 	unsigned int nr_orphans;
@@ -315,6 +386,12 @@ int tpm2_rm_restore(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 u64 tpm2_rm_now(struct tpm2_rm *rm);
 void tpm2_rm_session_born(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 void tpm2_rm_session_gone(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
+void tpm2_rm_set_client_saved(struct tpm2_rm_ctx *ctx, bool saved);
+struct tpm2_rm_user *tpm2_rm_user_get(struct tpm2_rm *rm, kuid_t uid);
+void tpm2_rm_user_put(struct tpm2_rm *rm, struct tpm2_rm_user *u);
+void tpm2_rm_orphan(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
+u32 tpm2_rm_admit_load(struct tpm2_rm_client *c, u32 handle);
+void tpm2_rm_claim(struct tpm2_rm_client *c, bool started);
 int tpm2_rm_admit(struct tpm2_rm_client *c);
 void tpm2_rm_admit_done(struct tpm2_rm_client *c, u32 rc);
 u32 tpm2_rm_wait_cancel(struct tpm2_rm_client *c);
