@@ -4,8 +4,9 @@
  *
  * Policy.  A context stays loaded after the command that used it, for as
  * long as the TPM has room; a command loads only what it names.  When a
- * command needs a slot that is taken, the least recently used context
- * that the command does not name is evicted, whichever client holds it:
+ * command needs a slot that is taken, the context that the command does
+ * not name and whose next use is predicted furthest away
+ * (tpm2-rm-policy.c decides) is evicted, whichever client holds it:
  * clients share the TPM's few slots instead of owning fixed ones.  In a
  * steady state where the working set fits, a client command costs one
  * TPM command.
@@ -91,7 +92,7 @@ void tpm2_rm_clear_resident(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
  */
 void tpm2_rm_touch(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 {
-	ctx->last_use = rm->clock;
+	tpm2_rm_policy_used(ctx, rm->clock);
 	if (ctx->resident)
 		list_move_tail(&ctx->lru, resident_list(rm, ctx));
 }
@@ -202,7 +203,7 @@ static struct tpm2_rm_ctx *lru_victim(struct list_head *list)
 }
 
 /**
- * tpm2_rm_evict_one() - evict the least recently used unpinned context
+ * tpm2_rm_evict_one() - evict the unpinned context tpm2-rm-policy.c picks
  * @rm:		resource manager
  * @sessions:	a session rather than an object or sequence
  *
@@ -216,7 +217,8 @@ int tpm2_rm_evict_one(struct tpm2_rm *rm, bool sessions)
 	/* the save below may have to wait for the oldest to be refreshed */
 	if (sessions)
 		tpm2_rm_regap(rm, false);
-	victim = lru_victim(sessions ? &rm->sessions : &rm->objects);
+	victim = tpm2_rm_policy_victim(sessions ? &rm->sessions : &rm->objects,
+				       rm->clock);
 	if (!victim)
 		return -ENOSPC;
 	return tpm2_rm_evict(rm, victim);

@@ -379,7 +379,9 @@ static void unexpected_gap(struct kunit *test)
 	/* and when the resource manager's own save meets it */
 	e->f->fail_cc = TPM2_CC_CONTEXT_SAVE;
 	e->f->fail_rc = TPM2_RC_CONTEXT_GAP;
-	KUNIT_EXPECT_EQ(test, sign(e, a, key, s[0], 1), 0);
+	for (i = 0; i < 3 && e->f->fail_cc; i++)
+		KUNIT_EXPECT_EQ(test, sign(e, a, key, s[i], 1), 0);
+	KUNIT_EXPECT_EQ(test, e->f->fail_cc, 0);
 	KUNIT_EXPECT_EQ(test, e->rm->stats.regaps, 2);
 	for (i = 0; i < 3; i++)
 		KUNIT_EXPECT_EQ(test, sign(e, a, key, s[i], 1), 0);

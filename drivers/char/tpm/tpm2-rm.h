@@ -93,6 +93,8 @@ enum tpm2_rm_kind {
  * @since:	for a session: when it started, or when it was handed off
  *		(tpm2_rm_now() milliseconds)
  * @last_use:	chip clock at the last command that named it
+ * @gap:	average gap between its uses, in sixteenths of a tick; 0
+ *		until it is used twice (tpm2-rm-policy.c)
  */
 struct tpm2_rm_ctx {
 	struct list_head node;
@@ -116,6 +118,7 @@ struct tpm2_rm_ctx {
 	u64 seq;
 	u64 since;
 	u64 last_use;
+	u64 gap;
 };
 
 /**
@@ -381,6 +384,10 @@ void tpm2_rm_forget_blob(struct tpm2_rm_ctx *ctx);
 int tpm2_rm_evict(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 int tpm2_rm_evict_one(struct tpm2_rm *rm, bool sessions);
 int tpm2_rm_restore(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
+
+/* eviction decisions (tpm2-rm-policy.c) */
+void tpm2_rm_policy_used(struct tpm2_rm_ctx *ctx, u64 now);
+struct tpm2_rm_ctx *tpm2_rm_policy_victim(struct list_head *resident, u64 now);
 
 /* sessions (tpm2-rm-sessions.c) */
 u64 tpm2_rm_now(struct tpm2_rm *rm);
