@@ -13,6 +13,7 @@ markers, so the host can count in swtpm's log what the TPM received.
 import ctypes
 import json
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -188,9 +189,54 @@ def w_idle(system):
     return measure(system, "idle", setup, body, N)
 
 
-def w_turns(system):
+def trace_of(name):
+    """(clients, trace): which client signs at each step of a workload.
+    Seeded, so every system replays the same trace."""
+    rnd = random.Random(name)
+    if name == "turns":        # 8 clients taking turns
+        return 8, [i % 8 for i in range(N)]
+    if name == "scan":         # 2 busy clients beside a scan over 12
+        return 14, [i % 4 if i % 4 < 2 else 2 + (i // 4 * 2 + i % 2) % 12
+                    for i in range(N)]
+    if name == "zipf":         # popularity 1/rank over 16
+        return 16, rnd.choices(range(16), [1 / (k + 1) for k in range(16)],
+                               k=N)
+    if name == "bursts":       # 10 clients signing 4 times in a row
+        return 10, [(i // 4) % 10 for i in range(N)]
+    if name == "random":       # uniform over 6
+        return 6, [rnd.randrange(6) for _ in range(N)]
+    raise ValueError(name)
+
+
+TRACES = ["turns", "scan", "zipf", "bursts", "random"]
+
+
+def min_cost(trace, slots=3):
+    """TPM commands per signature under Belady's MIN: each client's key
+    and session in slots of their own kind; a miss costs a load and an
+    eviction of each kind (the sign itself is one command)."""
+    nxt, last = [0] * len(trace), {}
+    for i in range(len(trace) - 1, -1, -1):
+        nxt[i] = last.get(trace[i], len(trace))
+        last[trace[i]] = i
+    res, misses = {}, 0
+    # the clients' contexts are created in order before the trace
+    for c in sorted(set(trace), key=trace.index)[-slots:]:
+        res[c] = trace.index(c)
+    for i, x in enumerate(trace):
+        if x not in res:
+            misses += 1
+            if len(res) >= slots:
+                del res[max(res, key=res.get)]
+        res[x] = nxt[i]
+    return 1 + 4 * misses / len(trace)
+
+
+def w_trace(system, name):
+    n, trace = trace_of(name)
+
     def setup():
-        cs = [system.client() for _ in range(8)]
+        cs = [system.client() for _ in range(n)]
         keys = [c.create_primary(tpm2rm.ATTR_SIGN) for c in cs]
         ss = [c.start_session() for c in cs]
 
@@ -201,13 +247,14 @@ def w_turns(system):
 
     def body(st, lat, fails):
         ts = [Timed(c, lat, fails) for c in st["cs"]]
-        for _ in range(N // 8):
-            for t, k, s in zip(ts, st["keys"], st["ss"]):
-                try:
-                    t.sign(k, s)
-                except (tpm2rm.TPMError, OSError):
-                    pass
-    return measure(system, "turns", setup, body, N // 8 * 8)
+        for i in trace:
+            try:
+                ts[i].sign(st["keys"][i], st["ss"][i])
+            except (tpm2rm.TPMError, OSError):
+                pass
+    out = measure(system, name, setup, body, len(trace))
+    out["min_tpm_per_client"] = min_cost(trace)
+    return out
 
 
 def w_burst(system):
@@ -268,10 +315,10 @@ def main():
             print(json.dumps({"system": name, "error": str(e)}), flush=True)
             return
     system = System(name)
-    for w in (w_sign, w_idle, w_turns, w_burst):
-        if system.serial and w is w_turns:
-            print(json.dumps({"system": name, "workload": "turns",
-                              "error": "8 keys and 8 sessions do not fit in "
+    for w in ["sign", "idle"] + TRACES + ["burst"]:
+        if system.serial and w in TRACES:
+            print(json.dumps({"system": name, "workload": w,
+                              "error": "more keys and sessions than fit in "
                               "the TPM without a resource manager"}),
                   flush=True)
             # keep the markers paired for the host
@@ -279,7 +326,10 @@ def main():
             m.marker()
             m.marker()
             continue
-        print(json.dumps(w(system)), flush=True)
+        if w in TRACES:
+            print(json.dumps(w_trace(system, w)), flush=True)
+        else:
+            print(json.dumps(globals()["w_" + w](system)), flush=True)
 
 
 if __name__ == "__main__":
