@@ -22,6 +22,7 @@
  */
 #include <linux/slab.h>
 #include <linux/tpm.h>
+#include <linux/unaligned.h>
 #include "tpm2-rm.h"
 #include "tpm2-rm-io.h"
 #include <trace/events/tpm2_rm.h>
@@ -320,8 +321,12 @@ void tpm2_rm_foreign_room(struct tpm2_rm *rm, const u8 *buf, size_t len)
 			objects++;
 	if (cc == TPM2_CC_START_AUTH_SESS)
 		sessions++;
+	else if (cc == TPM2_CC_CONTEXT_LOAD && len >= TPM_HEADER_SIZE + 12 &&
+		 /* TPMS_CONTEXT: sequence u64, then savedHandle */
+		 tpm2_rm_is_session(get_unaligned_be32(buf + TPM_HEADER_SIZE + 8)))
+		sessions++;
 	else if (cc == TPM2_CC_CONTEXT_LOAD)
-		objects++, sessions++;
+		objects++;
 	else if (tpm2_rm_cc_takes_object(cc, attrs))
 		objects++;
 	tpm2_rm_make_room(rm, objects, sessions);

@@ -255,6 +255,37 @@ static void room_for_kernel_callers(struct kunit *test)
 	env_free(e);
 }
 
+/*
+ * The kernel's ContextLoad of an object (its null key) makes room for an
+ * object only; one of a session for a session only.
+ */
+static void kernel_load_takes_one_kind(struct kunit *test)
+{
+	struct env *e = env_new(test, 2, 2);
+	struct tpm2_rm_client *c = client(test, e);
+	u8 cmd[22] = { };
+
+	create_primary(test, e, c);
+	create_primary(test, e, c);
+	start_session(test, e, c);
+	start_session(test, e, c);
+	put_unaligned_be16(TPM2_ST_NO_SESSIONS, cmd);
+	put_unaligned_be32(sizeof(cmd), cmd + 2);
+	put_unaligned_be32(TPM2_CC_CONTEXT_LOAD, cmd + 6);
+	/* TPMS_CONTEXT: sequence, savedHandle, ... */
+	put_unaligned_be32(0x80000002, cmd + 18);
+	tpm2_rm_foreign_room(e->rm, cmd, sizeof(cmd));
+	KUNIT_EXPECT_EQ(test, loaded_objects(e->f), 1);
+	KUNIT_EXPECT_EQ(test, sessions_in(e->f, S_LOADED), 2);
+	KUNIT_EXPECT_EQ(test, sessions_in(e->f, S_SAVED), 0);
+	put_unaligned_be32(0x02000000, cmd + 18);
+	tpm2_rm_foreign_room(e->rm, cmd, sizeof(cmd));
+	KUNIT_EXPECT_EQ(test, loaded_objects(e->f), 1);
+	KUNIT_EXPECT_EQ(test, sessions_in(e->f, S_LOADED), 1);
+	tpm2_rm_client_free(c, true);
+	env_free(e);
+}
+
 /* Close flushes everything, including evicted sessions. */
 static void close_flushes_everything(struct kunit *test)
 {
@@ -389,6 +420,7 @@ static struct kunit_case tpm2_rm_core_cases[] = {
 	KUNIT_CASE(failed_eviction_is_clean),
 	KUNIT_CASE(lost_context_is_reported),
 	KUNIT_CASE(room_for_kernel_callers),
+	KUNIT_CASE(kernel_load_takes_one_kind),
 	KUNIT_CASE(close_flushes_everything),
 	KUNIT_CASE(evict_all_goes_on_after_errors),
 	KUNIT_CASE_SLOW(every_command_fails_once),
