@@ -18,7 +18,9 @@
  * saved (a flush would end it); its handle stays the same when it is
  * loaded again.
  *
- * Nothing here sends a command itself: tpm2-rm-io.c does.
+ * Nothing here sends a command itself: tpm2-rm-io.c does.  Nothing here
+ * knows of sessions' admission or the context gap either: callers that
+ * may save a session go through tpm2_rm_room() (tpm2-rm-sessions.c).
  */
 #include <linux/slab.h>
 #include <linux/tpm.h>
@@ -121,8 +123,8 @@ void tpm2_rm_forget_blob(struct tpm2_rm_ctx *ctx)
  * @ctx:	resident, not pinned
  *
  * Objects and sequences are saved unless their saved context is current,
- * then flushed; sessions are saved (regapping first if the TPM answers
- * CONTEXT_GAP).  If the save fails the context stays
+ * then flushed; sessions are saved.  If the save fails (CONTEXT_GAP
+ * included, which the callers in tpm2-rm-sessions.c act on) the context stays
  * resident; if only the flush fails it is no longer tracked as resident,
  * since its saved context is safe.
  *
@@ -136,13 +138,6 @@ int tpm2_rm_evict(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 
 	if (!ctx->blob_valid || ctx->kind == TPM2_RM_SESSION) {
 		rc = tpm2_rm_save(rm, ctx->phandle, &blob, &len);
-		if (rc == TPM2_RC_CONTEXT_GAP && ctx->kind == TPM2_RM_SESSION &&
-		    !rm->regapping) {
-			ctx->pinned = true;
-			tpm2_rm_regap(rm, true);
-			ctx->pinned = false;
-			rc = tpm2_rm_save(rm, ctx->phandle, &blob, &len);
-		}
 		if (rc == -ENODATA) {
 			/* saved, no copy kept, could not be loaded again */
 			tpm2_rm_clear_resident(rm, ctx);
@@ -193,16 +188,6 @@ int tpm2_rm_restore(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 	return 0;
 }
 
-static struct tpm2_rm_ctx *lru_victim(struct list_head *list)
-{
-	struct tpm2_rm_ctx *ctx;
-
-	list_for_each_entry(ctx, list, lru)
-		if (!ctx->pinned)
-			return ctx;
-	return NULL;
-}
-
 /**
  * tpm2_rm_evict_one() - evict the unpinned context tpm2-rm-policy.c picks
  * @rm:		resource manager
@@ -215,9 +200,6 @@ int tpm2_rm_evict_one(struct tpm2_rm *rm, bool sessions)
 {
 	struct tpm2_rm_ctx *victim;
 
-	/* the save below may have to wait for the oldest to be refreshed */
-	if (sessions)
-		tpm2_rm_regap(rm, false);
 	victim = tpm2_rm_policy_victim(sessions ? &rm->sessions : &rm->objects,
 				       rm->clock);
 	if (!victim)
@@ -253,111 +235,12 @@ int tpm2_rm_make_room(struct tpm2_rm *rm, unsigned int objects,
 }
 
 /**
- * tpm2_rm_evict_all() - evict every unpinned resident context
+ * tpm2_rm_saw_save() - a session's context was just saved into @ctx->blob
  * @rm:		resource manager
- *
- * Used before a command that does not come through the resource manager
- * and may look at or take every slot (/dev/tpmN), and before suspend.
- * It goes on after an error; a context it could not save is marked lost
- * rather than left mapped to a TPM handle that may change meaning.
- *
- * Return: 0 or the first error.
+ * @ctx:	the session
  */
-int tpm2_rm_evict_all(struct tpm2_rm *rm)
+void tpm2_rm_saw_save(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 {
-	struct list_head *lists[] = { &rm->objects, &rm->sessions };
-	struct tpm2_rm_ctx *ctx;
-	int rc, first = 0;
-	unsigned int i;
-
-	tpm2_rm_sync_tpm(rm);
-	for (i = 0; i < ARRAY_SIZE(lists); i++) {
-		while ((ctx = lru_victim(lists[i]))) {
-			rc = tpm2_rm_evict(rm, ctx);
-			if (!rc)
-				continue;
-			first = first ?: rc;
-			/*
-			 * Whatever stays in the TPM now may be gone after
-			 * (suspend) or reused by someone else (/dev/tpmN):
-			 * never map a handle onto it again.
-			 */
-			if (ctx->resident) {
-				tpm2_rm_clear_resident(rm, ctx);
-				if (!ctx->blob_valid || ctx->kind == TPM2_RM_SESSION)
-					ctx->dead = true;
-			}
-		}
-	}
-	return first;
-}
-
-/**
- * tpm2_rm_foreign_room() - make room for a command the kernel itself sends
- * @rm:		resource manager
- * @buf:	the command
- * @len:	its length
- *
- * Kernel callers (IMA, trusted keys, the kernel's HMAC session, hwrng)
- * do not know what clients keep resident.  A command that creates an
- * object or session, or names a persistent handle (the TPM copies it
- * into an object slot), gets the slots it needs.
- */
-void tpm2_rm_foreign_room(struct tpm2_rm *rm, const u8 *buf, size_t len)
-{
-	unsigned int objects = 0, sessions = 0, nr, i;
-	u32 cc, attrs;
-
-	tpm2_rm_sync_tpm(rm);
-	if (len < TPM_HEADER_SIZE || (!rm->nr_objects && !rm->nr_sessions))
-		return;
-	cc = be32_to_cpup((__be32 *)(buf + 6));
-	if (rm->ops->cc_attrs(rm, cc, &attrs))
-		return;
-	nr = min_t(unsigned int, tpm2_rm_cc_handles(attrs),
-		   (len - TPM_HEADER_SIZE) / 4);
-	for (i = 0; i < nr; i++)
-		if (buf[TPM_HEADER_SIZE + 4 * i] == TPM2_HT_PERSISTENT)
-			objects++;
-	if (cc == TPM2_CC_START_AUTH_SESS)
-		sessions++;
-	else if (cc == TPM2_CC_CONTEXT_LOAD && len >= TPM_HEADER_SIZE + 12 &&
-		 /* TPMS_CONTEXT: sequence u64, then savedHandle */
-		 tpm2_rm_is_session(get_unaligned_be32(buf + TPM_HEADER_SIZE + 8)))
-		sessions++;
-	else if (cc == TPM2_CC_CONTEXT_LOAD)
-		objects++;
-	else if (tpm2_rm_cc_takes_object(cc, attrs))
-		objects++;
-	tpm2_rm_make_room(rm, objects, sessions);
-}
-
-/**
- * tpm2_rm_foreign_retry_rc() - free what a kernel command ran out of
- * @rm:		resource manager
- * @cc:		the command's code
- * @rc:		the TPM's response to the command
- *
- * Kernel callers cannot wait for a client: an object or session slot is
- * freed by eviction, a session handle by reclaiming a handed-off session
- * or, failing that, by revoking a client's session (tpm2-rm-sessions.c).
- * The response code is also one of those that tell whether the TPM was
- * reset (tpm2_rm_saw_rc()).
- *
- * Return: true if the command is worth sending again.
- */
-bool tpm2_rm_foreign_retry_rc(struct tpm2_rm *rm, u32 cc, u32 rc)
-{
-	tpm2_rm_saw_rc(rm, cc, rc);
-	if (rm->tpm_lost)
-		return false;
-	switch (rc) {
-	case TPM2_RC_OBJECT_MEMORY:
-	case TPM2_RC_SESSION_MEMORY:
-		return !tpm2_rm_evict_one(rm, rc == TPM2_RC_SESSION_MEMORY);
-	case TPM2_RC_SESSION_HANDLES:
-		return tpm2_rm_reclaim_orphan(rm, false) ||
-		       tpm2_rm_revoke_for(rm, NULL);
-	}
-	return false;
+	ctx->seq = get_unaligned_be64(ctx->blob);
+	rm->last_seq = max(rm->last_seq, ctx->seq);
 }

@@ -112,29 +112,6 @@ static struct tpm2_rm_ctx *new_ctx(struct tpm2_rm_client *c,
 	return ctx;
 }
 
-/**
- * tpm2_rm_drop_ctx() - forget a context
- * @rm:		resource manager
- * @ctx:	a context the TPM no longer has (or never will again)
- */
-void tpm2_rm_drop_ctx(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
-{
-	tpm2_rm_clear_resident(rm, ctx);
-	if (ctx->kind == TPM2_RM_SESSION && !ctx->revoked)
-		tpm2_rm_session_gone(rm, ctx);
-	list_del(&ctx->node);
-	if (ctx->client) {
-		ctx->client->nr_ctxs--;
-	} else {
-		rm->nr_orphans--;
-		list_del(&ctx->unode);
-		tpm2_rm_user_put(rm, ctx->user);
-	}
-	kfree(ctx->blob);
-	kfree(ctx->client_blob);
-	kfree(ctx);
-}
-
 /*
  * A session handle the TPM just handed out, or loaded for this client:
  * any other entry with that handle is stale (the TPM ended that session
@@ -290,7 +267,7 @@ static u32 load_refs(struct tpm2_rm *rm, const struct tpm2_rm_cmd *cmd,
 		if (needs_load(refs->s[i]))
 			sessions++;
 
-	rc = tpm2_rm_make_room(rm, objects, sessions);
+	rc = tpm2_rm_room(rm, objects, sessions);
 	if (rc < 0 && rc != -ENOSPC) {
 		*err = rc;
 		return 0;
@@ -338,7 +315,7 @@ static int after_rc(struct tpm2_rm *rm, u32 cc, u32 rc, unsigned int *gaps)
 	switch (rc) {
 	case TPM2_RC_OBJECT_MEMORY:
 	case TPM2_RC_SESSION_MEMORY:
-		if (tpm2_rm_evict_one(rm, rc == TPM2_RC_SESSION_MEMORY))
+		if (tpm2_rm_evict_one_more(rm, rc == TPM2_RC_SESSION_MEMORY))
 			return 0;
 		rm->stats.retries++;
 		return 1;
@@ -414,7 +391,7 @@ static bool avoid_tombstone(struct tpm2_rm_client *c, u8 *buf, u32 *handle)
 		/* a flush ends it below, saved or not */
 		if (!tpm2_rm_save(rm, *handle, &blob, &blob_len))
 			kfree(blob);
-		tpm2_rm_make_room(rm, 0, 1);
+		tpm2_rm_room(rm, 0, 1);
 		memcpy(buf, rm->copy, len);
 		if (tpm2_rm_xmit(rm, buf, len) < TPM_HEADER_SIZE + 4 ||
 		    get_unaligned_be32(buf + 6)) {

@@ -17,6 +17,27 @@
 #define CREATE_TRACE_POINTS
 #include <trace/events/tpm2_rm.h>
 
+/**
+ * tpm2_rm_saw_rc() - look at the response code of any command to the TPM
+ * @rm:		resource manager
+ * @cc:		the command's code
+ * @rc:		the response code
+ *
+ * Only records what it sees; tpm2_rm_sync_tpm() acts on it.
+ */
+void tpm2_rm_saw_rc(struct tpm2_rm *rm, u32 cc, u32 rc)
+{
+	if (cc == TPM2_CC_STARTUP) {
+		/* INITIALIZE here means "already started" */
+		if (!rc) {
+			rm->tpm_lost = true;
+			rm->tpm_started = true;
+		}
+	} else if (rc == TPM2_RC_INITIALIZE) {
+		rm->tpm_lost = true;
+	}
+}
+
 static void put_header(u8 *buf, u32 len, u32 cc)
 {
 	put_unaligned_be16(TPM2_ST_NO_SESSIONS, buf);
@@ -31,7 +52,7 @@ static void put_header(u8 *buf, u32 len, u32 cc)
  * @len:	command length
  *
  * Every response code is shown to tpm2_rm_saw_rc(), which watches for
- * the TPM losing its memory (tpm2-rm-reset.c).
+ * the TPM losing its memory (acted on by tpm2-rm-reset.c).
  *
  * Return: the response length (at least a header), or a negative errno.
  */

@@ -57,27 +57,6 @@
 /* Room for the handle lists: more sessions than any TPM can have. */
 #define TPM2_RM_MAX_LIVE	256
 
-/**
- * tpm2_rm_saw_rc() - look at the response code of any command to the TPM
- * @rm:		resource manager
- * @cc:		the command's code
- * @rc:		the response code
- *
- * Only records what it sees; tpm2_rm_sync_tpm() acts on it.
- */
-void tpm2_rm_saw_rc(struct tpm2_rm *rm, u32 cc, u32 rc)
-{
-	if (cc == TPM2_CC_STARTUP) {
-		/* INITIALIZE here means "already started" */
-		if (!rc) {
-			rm->tpm_lost = true;
-			rm->tpm_started = true;
-		}
-	} else if (rc == TPM2_RC_INITIALIZE) {
-		rm->tpm_lost = true;
-	}
-}
-
 /* A session the TPM no longer has: a tombstone for a client's, gone for an orphan. */
 static unsigned int session_gone_for_good(struct tpm2_rm *rm,
 					  struct tpm2_rm_ctx *ctx)

@@ -803,18 +803,30 @@ u32 tpm2_rm_wait_cancel(struct tpm2_rm_client *c)
 	return TPM2_RM_RC(TPM2_RC_CANCELED);
 }
 
-/* ---- context gap ---- */
-
 /**
- * tpm2_rm_saw_save() - a session's context was just saved into @ctx->blob
+ * tpm2_rm_drop_ctx() - forget a context
  * @rm:		resource manager
- * @ctx:	the session
+ * @ctx:	a context the TPM no longer has (or never will again)
  */
-void tpm2_rm_saw_save(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
+void tpm2_rm_drop_ctx(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 {
-	ctx->seq = get_unaligned_be64(ctx->blob);
-	rm->last_seq = max(rm->last_seq, ctx->seq);
+	tpm2_rm_clear_resident(rm, ctx);
+	if (ctx->kind == TPM2_RM_SESSION && !ctx->revoked)
+		tpm2_rm_session_gone(rm, ctx);
+	list_del(&ctx->node);
+	if (ctx->client) {
+		ctx->client->nr_ctxs--;
+	} else {
+		rm->nr_orphans--;
+		list_del(&ctx->unode);
+		tpm2_rm_user_put(rm, ctx->user);
+	}
+	kfree(ctx->blob);
+	kfree(ctx->client_blob);
+	kfree(ctx);
 }
+
+/* ---- context gap ---- */
 
 static bool saved_here(const struct tpm2_rm_ctx *ctx)
 {
@@ -959,4 +971,51 @@ bool tpm2_rm_substitute_blob(struct tpm2_rm *rm, u8 *body, u32 len,
 	memcpy(body, hit->blob, hit->blob_len);
 	*new_len = hit->blob_len;
 	return true;
+}
+
+/**
+ * tpm2_rm_room() - make room, minding the context gap
+ * @rm:		resource manager
+ * @objects:	object slots needed
+ * @sessions:	session slots needed
+ *
+ * Like tpm2_rm_make_room(), but a session about to be saved may first
+ * need the oldest saved session refreshed; and if the TPM answers
+ * CONTEXT_GAP to a save anyway, the oldest is refreshed and room made
+ * again.
+ *
+ * Return: as tpm2_rm_make_room().
+ */
+int tpm2_rm_room(struct tpm2_rm *rm, unsigned int objects,
+		 unsigned int sessions)
+{
+	int rc;
+
+	if (sessions)
+		tpm2_rm_regap(rm, false);
+	rc = tpm2_rm_make_room(rm, objects, sessions);
+	if (rc == TPM2_RC_CONTEXT_GAP && !rm->regapping &&
+	    !tpm2_rm_regap(rm, true))
+		rc = tpm2_rm_make_room(rm, objects, sessions);
+	return rc;
+}
+
+/**
+ * tpm2_rm_evict_one_more() - evict one more context, minding the gap
+ * @rm:		resource manager
+ * @sessions:	a session rather than an object or sequence
+ *
+ * Return: as tpm2_rm_evict_one().
+ */
+int tpm2_rm_evict_one_more(struct tpm2_rm *rm, bool sessions)
+{
+	int rc;
+
+	if (sessions)
+		tpm2_rm_regap(rm, false);
+	rc = tpm2_rm_evict_one(rm, sessions);
+	if (rc == TPM2_RC_CONTEXT_GAP && !rm->regapping &&
+	    !tpm2_rm_regap(rm, true))
+		rc = tpm2_rm_evict_one(rm, sessions);
+	return rc;
 }

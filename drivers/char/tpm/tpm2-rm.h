@@ -368,14 +368,15 @@ void tpm2_rm_free(struct tpm2_rm *rm);
 struct tpm2_rm_client *tpm2_rm_client_alloc(struct tpm2_rm *rm, kuid_t uid);
 void tpm2_rm_client_free(struct tpm2_rm_client *c, bool tpm_usable);
 ssize_t tpm2_rm_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz);
-int tpm2_rm_make_room(struct tpm2_rm *rm, unsigned int objects,
-		      unsigned int sessions);
+
+/* commands that do not come through the resource manager (tpm2-rm-kernel.c) */
 int tpm2_rm_evict_all(struct tpm2_rm *rm);
 void tpm2_rm_foreign_room(struct tpm2_rm *rm, const u8 *buf, size_t len);
 bool tpm2_rm_foreign_retry_rc(struct tpm2_rm *rm, u32 cc, u32 rc);
-void tpm2_rm_drop_ctx(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 
 /* residency (tpm2-rm-cache.c) */
+int tpm2_rm_make_room(struct tpm2_rm *rm, unsigned int objects,
+		      unsigned int sessions);
 void tpm2_rm_set_resident(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx,
 			  u32 phandle);
 void tpm2_rm_clear_resident(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
@@ -384,12 +385,14 @@ void tpm2_rm_forget_blob(struct tpm2_rm_ctx *ctx);
 int tpm2_rm_evict(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 int tpm2_rm_evict_one(struct tpm2_rm *rm, bool sessions);
 int tpm2_rm_restore(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
+void tpm2_rm_saw_save(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 
 /* eviction decisions (tpm2-rm-policy.c) */
 void tpm2_rm_policy_used(struct tpm2_rm_ctx *ctx, u64 now);
 struct tpm2_rm_ctx *tpm2_rm_policy_victim(struct list_head *resident, u64 now);
 
-/* sessions (tpm2-rm-sessions.c) */
+/* sessions and the context gap (tpm2-rm-sessions.c) */
+void tpm2_rm_drop_ctx(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 u64 tpm2_rm_now(struct tpm2_rm *rm);
 void tpm2_rm_session_born(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 void tpm2_rm_session_gone(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
@@ -406,12 +409,14 @@ bool tpm2_rm_reclaim_orphan(struct tpm2_rm *rm, bool expired_only);
 bool tpm2_rm_revoke_for(struct tpm2_rm *rm, struct tpm2_rm_client *c);
 void tpm2_rm_revoke(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 void tpm2_rm_session_lost(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
-void tpm2_rm_saw_save(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 int tpm2_rm_regap(struct tpm2_rm *rm, bool force);
+int tpm2_rm_room(struct tpm2_rm *rm, unsigned int objects,
+		 unsigned int sessions);
+int tpm2_rm_evict_one_more(struct tpm2_rm *rm, bool sessions);
 bool tpm2_rm_substitute_blob(struct tpm2_rm *rm, u8 *body, u32 len,
 			     u32 room, u32 *new_len);
 
-/* the TPM forgot what it held (tpm2-rm-reset.c) */
+/* the TPM forgot what it held: noticed by tpm2-rm-io.c, handled by tpm2-rm-reset.c */
 void tpm2_rm_saw_rc(struct tpm2_rm *rm, u32 cc, u32 rc);
 void tpm2_rm_sync_tpm(struct tpm2_rm *rm);
 
