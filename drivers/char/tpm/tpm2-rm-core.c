@@ -750,8 +750,10 @@ static ssize_t run_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
 	int err = 0;
 
 	tpm2_rm_sync_tpm(rm);
-	if (!c->wait_ticket)
+	if (!c->wait_ticket) {
 		rm->stats.commands++;
+		c->commands++;
+	}
 	rm->clock++;
 	len = get_unaligned_be32(buf + 2);
 	if (len < TPM_HEADER_SIZE || len > bufsiz)
@@ -844,10 +846,12 @@ ssize_t tpm2_rm_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
 	bool sas = bufsiz >= TPM_HEADER_SIZE &&
 		   get_unaligned_be32(buf + 6) == TPM2_CC_START_AUTH_SESS;
 	u32 rc;
+	u64 sent = c->rm->stats.tpm_commands;
 
 	c->rm->cur_client = c->id;
 	ret = run_command(c, buf, bufsiz);
 	c->rm->cur_client = 0;
+	c->tpm_commands += c->rm->stats.tpm_commands - sent;
 	if (ret == TPM2_RM_WAIT)
 		return ret;
 	rc = ret >= TPM_HEADER_SIZE ? get_unaligned_be32(buf + 6) : (u32)ret;

@@ -16,6 +16,7 @@
 #include <linux/hashtable.h>
 #include <linux/list.h>
 #include <linux/rbtree.h>
+#include <linux/sched.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
@@ -180,6 +181,12 @@ enum tpm2_rm_queue {
  *		file, what requeues it); woken only when the resource
  *		manager wants this client to ask again
  * @wake_seq:	bumped at each such wake-up, read without the mutex
+ * @pid:	thread group of the task that opened the file, in the
+ *		initial PID namespace (for debugfs)
+ * @comm:	that task's name then
+ * @commands:	commands it wrote (counted as in &tpm2_rm_stats.commands)
+ * @tpm_commands: TPM commands the resource manager sent while its
+ *		commands ran, theirs included
  */
 struct tpm2_rm_client {
 	struct tpm2_rm *rm;
@@ -205,6 +212,10 @@ struct tpm2_rm_client {
 	struct list_head claim_node;
 	wait_queue_head_t waitq;
 	unsigned long wake_seq;
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+	u64 commands;
+	u64 tpm_commands;
 };
 
 /**

@@ -78,10 +78,17 @@ void tpm2_rm_chip_free(struct tpm_chip *chip)
  */
 int tpm2_rm_open(struct tpm_chip *chip, struct tpm_space *space)
 {
+	struct tpm2_rm_client *c;
+
 	mutex_lock(&chip->tpm_mutex);
-	space->client = tpm2_rm_client_alloc(chip->rm, current_fsuid());
+	c = tpm2_rm_client_alloc(chip->rm, current_fsuid());
+	if (c) {
+		c->pid = task_tgid_nr(current);
+		get_task_comm(c->comm, current);
+	}
+	space->client = c;
 	mutex_unlock(&chip->tpm_mutex);
-	return space->client ? 0 : -ENOMEM;
+	return c ? 0 : -ENOMEM;
 }
 
 /**

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Guest side of `make run`: several clients share /dev/tpmrm0 at once."""
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -11,7 +12,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import tpm2rm  # noqa: E402
 
 CLIENTS, SIGNS = 6, 20
+TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                   "../../tpm/tpm2-rm-top")
 report = [None] * CLIENTS
+# all clients done signing, still open: tpm2-rm-top shows them, then
+# they close
+held = threading.Barrier(CLIENTS + 1, timeout=300)
 
 
 def client(i, bar):
@@ -31,6 +37,8 @@ def client(i, bar):
         except tpm2rm.TPMError as e:
             err, dt = "rc 0x%x" % e.rc, 0
         report[i] = (c.commands, done, dt, err)
+        held.wait()
+        held.wait()
 
 
 with tpm2rm.Client() as m:
@@ -39,6 +47,12 @@ with tpm2rm.Client() as m:
     threads = [threading.Thread(target=client, args=(i, bar)) for i in range(CLIENTS)]
     for t in threads:
         t.start()
+    held.wait()
+    top = None
+    if os.path.exists("/sys/kernel/debug/tpm0/rm/clients"):
+        top = subprocess.run([sys.executable, TOP, "--once"],
+                             capture_output=True, text=True)
+    held.wait()
     for t in threads:
         t.join()
     m.marker()
@@ -51,3 +65,8 @@ for i, (cmds, done, dt, err) in enumerate(report):
     print("  client %d: %3d commands sent, %2d/%d signatures, %s" %
           (i, cmds, done, SIGNS, err or "%.0f signatures/s" % (done / dt if dt else 0)))
 print("client commands in all: %d" % total)
+
+if top:
+    print()
+    print("tools/tpm/tpm2-rm-top --once, before the clients closed:")
+    print((top.stdout + top.stderr).rstrip("\n"))
