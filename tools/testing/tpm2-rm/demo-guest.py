@@ -13,7 +13,7 @@ import tpm2rm  # noqa: E402
 
 CLIENTS, SIGNS = 6, 20
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                   "../../tpm/tpm2-rm-top")
+                   "../../tpm/tpm2-rm-top.py")
 report = [None] * CLIENTS
 # all clients done signing, still open: tpm2-rm-top shows them, then
 # they close
@@ -68,5 +68,5 @@ print("client commands in all: %d" % total)
 
 if top:
     print()
-    print("tools/tpm/tpm2-rm-top --once, before the clients closed:")
+    print("tools/tpm/tpm2-rm-top.py --once, before the clients closed:")
     print((top.stdout + top.stderr).rstrip("\n"))

@@ -18,7 +18,7 @@ import tpm2rm
 
 VIEW = "/sys/kernel/debug/tpm0/rm/clients"
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                   "../../../tpm/tpm2-rm-top")
+                   "../../../tpm/tpm2-rm-top.py")
 USER = 1000
 CHILD_COMM = b"rm view\\kid"          # escaped: rm\040view\134kid
 CHILD_COMM_RAW = "rm\\040view\\134kid"
