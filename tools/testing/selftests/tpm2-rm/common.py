@@ -57,6 +57,17 @@ def param(name, value):
             f.write(old)
 
 
+@contextlib.contextmanager
+def world_usable(path="/dev/tpmrm0"):
+    """Let any user open PATH for the duration (tests of other uids)."""
+    mode = os.stat(path).st_mode & 0o777
+    os.chmod(path, 0o666)
+    try:
+        yield
+    finally:
+        os.chmod(path, mode)
+
+
 _host_lock = threading.Lock()
 
 

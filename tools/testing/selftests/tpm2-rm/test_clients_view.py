@@ -5,7 +5,6 @@ Clients of this process and of a child of another user hold objects,
 a sequence and sessions in each state (resident, saved by the resource
 manager, saved by the client, revoked, handed off); the file must show
 each of them, and only to root."""
-import contextlib
 import ctypes
 import os
 import subprocess
@@ -13,7 +12,7 @@ import sys
 import threading
 import time
 
-from common import Client, Skip, param
+from common import Client, Skip, param, world_usable
 import tpm2rm
 
 VIEW = "/sys/kernel/debug/tpm0/rm/clients"
@@ -60,16 +59,6 @@ def contexts_of(v, cid):
 
 def state(ctxs, handle):
     return ctxs[handle]["STATE"]
-
-
-@contextlib.contextmanager
-def world_usable(path="/dev/tpmrm0"):
-    mode = os.stat(path).st_mode & 0o777
-    os.chmod(path, 0o666)
-    try:
-        yield
-    finally:
-        os.chmod(path, mode)
 
 
 class Child:

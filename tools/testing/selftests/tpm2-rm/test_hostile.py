@@ -2,7 +2,6 @@
 """Clients that do not trust each other: hand-offs between processes,
 per-user bounds against other users' sessions, what a client sees of
 its own saved sessions."""
-import contextlib
 import os
 import shutil
 import subprocess
@@ -10,7 +9,8 @@ import tempfile
 import threading
 import time
 
-from common import Client, Skip, TPMError, param, vanilla_xfail
+from common import (Client, Skip, TPMError, param, vanilla_xfail,
+                    world_usable)
 from tpm_reset import rm_counter
 import tpm2rm
 
@@ -62,16 +62,6 @@ def test_session_handoff_pipelines():
             print("# pipeline %d: %s" % (i, line))
     print("# %d of %d pipelines passed" % (n - len(bad), n))
     assert not bad, "%d of %d pipelines failed" % (len(bad), n)
-
-
-@contextlib.contextmanager
-def world_usable(path="/dev/tpmrm0"):
-    mode = os.stat(path).st_mode & 0o777
-    os.chmod(path, 0o666)
-    try:
-        yield
-    finally:
-        os.chmod(path, mode)
 
 
 def as_user(uid, fn):
