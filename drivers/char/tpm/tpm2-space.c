@@ -12,7 +12,6 @@
  * uses for its null key (tpm2_save_context(), tpm2_load_context()).
  */
 #include <linux/cred.h>
-#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/unaligned.h>
 #include "tpm.h"
@@ -115,54 +114,32 @@ void tpm2_rm_close(struct tpm_chip *chip, struct tpm_space *space)
 		mutex_unlock(&chip->tpm_mutex);
 }
 
-/*
- * A client command waits for a session: let go of the chip, so that
- * other clients can run and end theirs, and take it again.  The chip's
- * ops stay held (tpm_try_get_ops()), so it cannot go away meanwhile; a
- * chip removal waits at most rm_session_wait_ms.
- *
- * Return: false if a signal ended the wait.
- */
-static bool wait_for_session(struct tpm_chip *chip, struct tpm2_rm_client *c)
-{
-	unsigned long seq = c->wake_seq;
-	long left;
-
-	tpm_chip_stop(chip);
-	mutex_unlock(&chip->tpm_mutex);
-	left = wait_event_interruptible_timeout(c->waitq,
-						READ_ONCE(c->wake_seq) != seq,
-						msecs_to_jiffies(c->wait_ms));
-	mutex_lock(&chip->tpm_mutex);
-	tpm_chip_start(chip);
-	return left >= 0;
-}
-
 /**
- * tpm2_rm_transmit() - run a command written to /dev/tpmrmN
+ * tpm2_rm_transmit() - run a command written to /dev/tpmrmN, once
  * @chip:	the chip; the caller holds its ops (tpm_try_get_ops())
  * @space:	the file's space
  * @buf:	command; the response replaces it
  * @bufsiz:	size of @buf
  *
- * Return: the response length or a negative errno.
+ * The kernel's own HMAC session, if one is left, is ended first.  A
+ * command that must wait for a session is not waited for here: the
+ * caller lets go of the chip, sleeps and calls again, or gives up
+ * (tpmrm-dev.c).
+ *
+ * Return: the response length, %TPM2_RM_WAIT (@buf still holds the
+ * command), or a negative errno.
  */
 ssize_t tpm2_rm_transmit(struct tpm_chip *chip, struct tpm_space *space,
 			 u8 *buf, size_t bufsiz)
 {
-	struct tpm2_rm_client *c = space->client;
 	struct tpm2_rm *rm = chip->rm;
 	ssize_t ret;
 
-	for (;;) {
-		rm->busy = true;
-		ret = tpm2_rm_command(c, buf, bufsiz);
-		rm->busy = false;
-		if (ret != TPM2_RM_WAIT)
-			return ret;
-		if (!wait_for_session(chip, c))
-			return tpm2_rm_error_rsp(buf, tpm2_rm_wait_cancel(c));
-	}
+	tpm2_end_auth_session(chip);
+	rm->busy = true;
+	ret = tpm2_rm_command(space->client, buf, bufsiz);
+	rm->busy = false;
+	return ret;
 }
 
 /**
