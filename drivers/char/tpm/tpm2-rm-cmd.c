@@ -212,3 +212,18 @@ size_t tpm2_rm_error_rsp(u8 *buf, u32 rc)
 	put_unaligned_be32(rc, buf + 6);
 	return TPM_HEADER_SIZE;
 }
+
+/**
+ * tpm2_rm_saved_handle() - the handle a ContextLoad's context was saved from
+ * @cmd:	a parsed command
+ * @buf:	the command
+ *
+ * Return: the savedHandle of its TPMS_CONTEXT (after the u64 sequence),
+ * or 0 if @cmd is not a ContextLoad long enough to name one.
+ */
+u32 tpm2_rm_saved_handle(const struct tpm2_rm_cmd *cmd, const u8 *buf)
+{
+	if (cmd->cc != TPM2_CC_CONTEXT_LOAD || cmd->size < cmd->params_off + 12)
+		return 0;
+	return get_unaligned_be32(buf + cmd->params_off + 8);
+}

@@ -96,6 +96,7 @@ u32 tpm2_rm_parse_cmd(const u8 *buf, size_t len, u32 attrs,
 int tpm2_rm_parse_rsp(const u8 *buf, size_t len, const struct tpm2_rm_cmd *cmd,
 		      struct tpm2_rm_rsp *rsp);
 size_t tpm2_rm_error_rsp(u8 *buf, u32 rc);
+u32 tpm2_rm_saved_handle(const struct tpm2_rm_cmd *cmd, const u8 *buf);
 
 static inline u8 tpm2_rm_cc_handles(u32 attrs)
 {

@@ -218,6 +218,32 @@ int tpm2_rm_get_property(struct tpm2_rm *rm, u32 prop, u32 *value)
 }
 
 /**
+ * tpm2_rm_learn_room() - ask the TPM how many contexts it holds
+ * @rm:		resource manager
+ *
+ * Object and session slots, sessions in existence and the context gap's
+ * bound; the minimums of TPM 2.0 Part 2 where the TPM does not say.
+ */
+void tpm2_rm_learn_room(struct tpm2_rm *rm)
+{
+	u32 v;
+
+	rm->room_known = true;
+	rm->max_objects = 3;
+	rm->max_sessions = 3;
+	rm->max_active = 64;
+	rm->gap_max = 0xFF;
+	if (!tpm2_rm_get_property(rm, TPM2_PT_HR_TRANSIENT_MIN, &v) && v)
+		rm->max_objects = v;
+	if (!tpm2_rm_get_property(rm, TPM2_PT_HR_LOADED_MIN, &v) && v)
+		rm->max_sessions = v;
+	if (!tpm2_rm_get_property(rm, TPM2_PT_ACTIVE_SESSIONS_MAX, &v) && v)
+		rm->max_active = v;
+	if (!tpm2_rm_get_property(rm, TPM2_PT_CONTEXT_GAP_MAX, &v) && v)
+		rm->gap_max = v;
+}
+
+/**
  * tpm2_rm_get_handles() - list handles of one type, GetCapability(HANDLES)
  * @rm:		resource manager
  * @first:	first handle to list; its top byte is the type

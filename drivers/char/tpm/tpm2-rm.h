@@ -374,11 +374,61 @@ struct tpm2_rm {
 	struct tpm2_rm_stats stats;
 };
 
+/* A refusal the resource manager decides, counted in its statistics. */
+static inline size_t tpm2_rm_refuse(struct tpm2_rm *rm, u8 *buf, u32 rc)
+{
+	rm->stats.refused++;
+	return tpm2_rm_error_rsp(buf, TPM2_RM_RC(rc));
+}
+
 struct tpm2_rm *tpm2_rm_alloc(const struct tpm2_rm_ops *ops, void *priv);
 void tpm2_rm_free(struct tpm2_rm *rm);
 struct tpm2_rm_client *tpm2_rm_client_alloc(struct tpm2_rm *rm, kuid_t uid);
 void tpm2_rm_client_free(struct tpm2_rm_client *c, bool tpm_usable);
 ssize_t tpm2_rm_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz);
+
+/**
+ * struct tpm2_rm_refs - what one command names, in the client's table
+ * @h:		the entry of each handle in the handle area, or NULL
+ * @s:		the entry of each session in the authorization area, or NULL
+ * @persistent:	persistent handles it names (each takes an object slot)
+ */
+struct tpm2_rm_refs {
+	struct tpm2_rm_ctx *h[TPM2_RM_MAX_HANDLES];
+	struct tpm2_rm_ctx *s[TPM2_RM_MAX_SESSIONS];
+	unsigned int persistent;
+};
+
+/* the client's table (tpm2-rm-table.c) */
+struct tpm2_rm_ctx *tpm2_rm_find_ctx(struct tpm2_rm_client *c, u32 handle);
+struct tpm2_rm_ctx *tpm2_rm_new_ctx(struct tpm2_rm_client *c,
+				    enum tpm2_rm_kind kind, u32 vhandle);
+struct tpm2_rm_ctx *tpm2_rm_claim_session(struct tpm2_rm_client *c,
+					  u32 handle);
+int tpm2_rm_resolve(struct tpm2_rm_client *c, const struct tpm2_rm_cmd *cmd,
+		    struct tpm2_rm_refs *refs, u32 *rc);
+void tpm2_rm_drop_ref(struct tpm2_rm *rm, struct tpm2_rm_refs *refs,
+		      struct tpm2_rm_ctx *ctx);
+void tpm2_rm_pin_refs(struct tpm2_rm_refs *refs, bool pin);
+void tpm2_rm_map_handles(const struct tpm2_rm_cmd *cmd,
+			 const struct tpm2_rm_refs *refs, u8 *buf, bool tpm);
+
+/* commands that name contexts (tpm2-rm-virt.c) */
+ssize_t tpm2_rm_flush_context(struct tpm2_rm_client *c,
+			      const struct tpm2_rm_cmd *cmd, u8 *buf,
+			      size_t len);
+ssize_t tpm2_rm_get_capability(struct tpm2_rm_client *c,
+			       const struct tpm2_rm_cmd *cmd, u8 *buf,
+			       bool *handled);
+void tpm2_rm_context_save_begin(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
+u32 tpm2_rm_context_save_done(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx,
+			      const u8 *buf, size_t len);
+u32 tpm2_rm_context_load_begin(struct tpm2_rm_client *c,
+			       struct tpm2_rm_cmd *cmd, u8 *buf, size_t bufsiz,
+			       u32 *len);
+void tpm2_rm_context_load_done(struct tpm2_rm_ctx *ctx,
+			       const struct tpm2_rm_cmd *cmd, const u8 *cmdbuf);
+bool tpm2_rm_avoid_tombstone(struct tpm2_rm_client *c, u8 *buf, u32 *handle);
 
 /* commands that do not come through the resource manager (tpm2-rm-kernel.c) */
 int tpm2_rm_evict_all(struct tpm2_rm *rm);
