@@ -408,6 +408,55 @@ static void every_command_fails_once(struct kunit *test)
 	}
 }
 
+/*
+ * What the resource manager's own code costs per client command, the
+ * fake TPM's time taken out: a TPM command takes milliseconds, so this
+ * must stay far below one.  Steady state (everything resident), then 8
+ * clients taking turns on a 3+3 TPM (each command an eviction and a
+ * load of an object and of a session).
+ */
+static void command_cost(struct kunit *test)
+{
+	enum { ROUNDS = 2000, TURNS = 8 };
+	struct env *e = env_new(test, 3, 3);
+	struct tpm2_rm_client *c[TURNS];
+	u32 key[TURNS], s[TURNS];
+	unsigned int i, cmds;
+	u64 t0, fake0, steady, turns;
+
+	for (i = 0; i < TURNS; i++) {
+		c[i] = client(test, e);
+		key[i] = create_primary(test, e, c[i]);
+		s[i] = start_session(test, e, c[i]);
+		/* done starting sessions: the next client needs no wait */
+		KUNIT_ASSERT_EQ(test, sign(e, c[i], key[i], s[i], 1), 0);
+	}
+
+	fake0 = e->f->ns;
+	t0 = ktime_get_ns();
+	for (i = 0; i < ROUNDS; i++)
+		KUNIT_ASSERT_EQ(test, sign(e, c[0], key[0], s[0], 1), 0);
+	steady = (ktime_get_ns() - t0 - (e->f->ns - fake0)) / ROUNDS;
+
+	cmds = e->f->commands;
+	fake0 = e->f->ns;
+	t0 = ktime_get_ns();
+	for (i = 0; i < ROUNDS; i++)
+		KUNIT_ASSERT_EQ(test, sign(e, c[i % TURNS], key[i % TURNS],
+					   s[i % TURNS], 1), 0);
+	turns = (ktime_get_ns() - t0 - (e->f->ns - fake0)) / ROUNDS;
+
+	kunit_info(test, "%llu ns per command resident, %llu ns taking turns (%u.%02u TPM commands each)\n",
+		   steady, turns, (e->f->commands - cmds) / ROUNDS,
+		   (e->f->commands - cmds) % ROUNDS * 100 / ROUNDS);
+	KUNIT_EXPECT_LT(test, steady, 50000);
+	KUNIT_EXPECT_LT(test, turns, 200000);
+	for (i = 0; i < TURNS; i++)
+		tpm2_rm_client_free(c[i], true);
+	KUNIT_EXPECT_EQ(test, loaded_objects(e->f), 0);
+	env_free(e);
+}
+
 static struct kunit_case tpm2_rm_core_cases[] = {
 	KUNIT_CASE(steady_state_one_command),
 	KUNIT_CASE(more_than_the_tpm_holds),
@@ -424,6 +473,7 @@ static struct kunit_case tpm2_rm_core_cases[] = {
 	KUNIT_CASE(close_flushes_everything),
 	KUNIT_CASE(evict_all_goes_on_after_errors),
 	KUNIT_CASE_SLOW(every_command_fails_once),
+	KUNIT_CASE(command_cost),
 	{}
 };
 

@@ -18,6 +18,7 @@
 #define __TPM2_RM_FAKE_H__
 
 #include <kunit/test.h>
+#include <linux/ktime.h>
 #include <linux/slab.h>
 #include "tpm.h"
 #include <linux/unaligned.h>
@@ -47,6 +48,7 @@ struct fake_tpm {
 	bool uninit;			/* _TPM_Init done, no Startup yet */
 	bool shut_state;		/* the last Shutdown was (STATE) */
 	u32 epoch;			/* TPM Resets: object contexts die */
+	u64 ns;				/* time spent in the fake itself */
 };
 
 /* _TPM_Init: loaded objects and sessions are gone; Startup decides the rest. */
@@ -299,7 +301,7 @@ static __maybe_unused u64 fake_now(struct tpm2_rm *rm)
 	return f->now;
 }
 
-static __maybe_unused ssize_t fake_transmit(struct tpm2_rm *rm, u8 *buf, size_t len)
+static __maybe_unused ssize_t fake_run(struct tpm2_rm *rm, u8 *buf, size_t len)
 {
 	struct fake_tpm *f = rm->priv;
 	u32 cc = get_unaligned_be32(buf + 6);
@@ -366,6 +368,17 @@ static __maybe_unused ssize_t fake_transmit(struct tpm2_rm *rm, u8 *buf, size_t 
 		return rsp_ok(buf, TPM2_ST_NO_SESSIONS, 10);
 	}
 	return rsp_rc(buf, TPM2_RC_COMMAND_CODE);
+}
+
+/* What the resource manager sends to the TPM; the fake's time is kept. */
+static __maybe_unused ssize_t fake_transmit(struct tpm2_rm *rm, u8 *buf, size_t len)
+{
+	struct fake_tpm *f = rm->priv;
+	u64 t0 = ktime_get_ns();
+	ssize_t ret = fake_run(rm, buf, len);
+
+	f->ns += ktime_get_ns() - t0;
+	return ret;
 }
 
 static __maybe_unused int fake_cc_attrs(struct tpm2_rm *rm, u32 cc, u32 *attrs)
