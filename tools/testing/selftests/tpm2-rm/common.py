@@ -100,3 +100,48 @@ def host_action(name, timeout=60):
             text = f.read().strip()
         os.unlink(reply)
     return text
+
+
+@contextlib.contextmanager
+def vtpm_chip():
+    """A second TPM: swtpm behind a vTPM proxy chip (/dev/vtpmx), with a
+    resource manager of its own on /dev/tpmrmN.  Yields N; on leaving,
+    swtpm is stopped and the chip goes away.  Skip without the driver
+    or swtpm."""
+    import re
+    import shutil
+    import subprocess
+    import tempfile
+    if not os.path.exists("/dev/vtpmx"):
+        raise Skip("no /dev/vtpmx (CONFIG_TCG_VTPM_PROXY)")
+    if not shutil.which("swtpm"):
+        raise Skip("swtpm not installed")
+    state = tempfile.mkdtemp(prefix="vtpm-")
+    p = subprocess.Popen(["swtpm", "chardev", "--vtpm-proxy", "--tpm2",
+                          "--tpmstate", "dir=" + state,
+                          "--seccomp", "action=none"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True)
+    try:
+        line = p.stdout.readline()
+        m = re.search(r"/dev/tpm(\d+)", line)
+        if not m:
+            raise RuntimeError("swtpm --vtpm-proxy: %r" % line)
+        n = int(m.group(1))
+        deadline = time.monotonic() + 30
+        # the chip's device nodes appear once the kernel's Startup and
+        # its HMAC session setup went through
+        while not os.path.exists("/sys/class/tpm/tpm%d/rm/commands" % n):
+            if time.monotonic() > deadline:
+                raise RuntimeError("no /dev/tpmrm%d after 30 s" % n)
+            time.sleep(0.05)
+        yield n
+    finally:
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+        shutil.rmtree(state, ignore_errors=True)
