@@ -413,7 +413,10 @@ static void every_command_fails_once(struct kunit *test)
  * fake TPM's time taken out: a TPM command takes milliseconds, so this
  * must stay far below one.  Steady state (everything resident), then 8
  * clients taking turns on a 3+3 TPM (each command an eviction and a
- * load of an object and of a session).
+ * load of an object and of a session).  The figures are reported; the
+ * bound asserted is the time of the fastest TPM command (1 ms), loose
+ * enough for a debug kernel (KASAN, lockdep) on an emulated CPU on a
+ * busy machine, where the figures are many times a plain kernel's.
  */
 static void command_cost(struct kunit *test)
 {
@@ -449,8 +452,8 @@ static void command_cost(struct kunit *test)
 	kunit_info(test, "%llu ns per command resident, %llu ns taking turns (%u.%02u TPM commands each)\n",
 		   steady, turns, (e->f->commands - cmds) / ROUNDS,
 		   (e->f->commands - cmds) % ROUNDS * 100 / ROUNDS);
-	KUNIT_EXPECT_LT(test, steady, 50000);
-	KUNIT_EXPECT_LT(test, turns, 200000);
+	KUNIT_EXPECT_LT(test, steady, NSEC_PER_MSEC);
+	KUNIT_EXPECT_LT(test, turns, NSEC_PER_MSEC);
 	for (i = 0; i < TURNS; i++)
 		tpm2_rm_client_free(c[i], true);
 	KUNIT_EXPECT_EQ(test, loaded_objects(e->f), 0);
