@@ -124,4 +124,16 @@ static inline bool tpm2_rm_is_session(u32 handle)
 	       TPM2_RM_HT(handle) == TPM2_HT_POLICY_SESSION;
 }
 
+/*
+ * Do two handles name the same context?  The TPM knows a session by its
+ * index alone (FlushContext of 0x02000005 ends the policy session
+ * 0x03000005), so session handles compare by index.
+ */
+static inline bool tpm2_rm_same_handle(u32 a, u32 b)
+{
+	if (tpm2_rm_is_session(a) && tpm2_rm_is_session(b))
+		return (a & 0xFFFFFF) == (b & 0xFFFFFF);
+	return a == b;
+}
+
 #endif /* __TPM2_RM_CMD_H__ */

@@ -301,6 +301,23 @@ static __maybe_unused u64 fake_now(struct tpm2_rm *rm)
 	return f->now;
 }
 
+/* StartAuthSession: is its sessionType TPM_SE_POLICY (or TRIAL)? */
+static __maybe_unused bool policy_session(const u8 *buf, size_t len)
+{
+	size_t off = TPM_HEADER_SIZE + 8;
+
+	if (get_unaligned_be16(buf) == TPM2_ST_SESSIONS && len >= off + 4)
+		off += 4 + get_unaligned_be32(buf + off);
+	/* nonceCaller, encryptedSalt, sessionType */
+	if (len < off + 2)
+		return false;
+	off += 2 + get_unaligned_be16(buf + off);
+	if (len < off + 2)
+		return false;
+	off += 2 + get_unaligned_be16(buf + off);
+	return len > off && buf[off] != 0;
+}
+
 static __maybe_unused ssize_t fake_run(struct tpm2_rm *rm, u8 *buf, size_t len)
 {
 	struct fake_tpm *f = rm->priv;
@@ -343,7 +360,8 @@ static __maybe_unused ssize_t fake_run(struct tpm2_rm *rm, u8 *buf, size_t len)
 		     sessions_in(f, S_FREE) >= f->max_active))
 			return rsp_rc(buf, 0x905);
 		f->sessions[i] = S_LOADED;
-		put_unaligned_be32(0x02000000 + i, buf + 10);
+		put_unaligned_be32((policy_session(buf, len) ? 0x03000000 :
+				    0x02000000) + i, buf + 10);
 		return rsp_ok(buf, TPM2_ST_NO_SESSIONS, 14);
 	case CC_SIGN:
 		return do_sign(f, buf, len);
@@ -548,6 +566,40 @@ static __maybe_unused s64 try_session(struct env *e, struct tpm2_rm_client *c,
 	put_unaligned_be32(0x40000007, e->buf + 10);
 	put_unaligned_be32(0x40000007, e->buf + 14);
 	rc = run(e, c, 18);
+	if (!rc)
+		*h = get_unaligned_be32(e->buf + 10);
+	return rc;
+}
+
+/*
+ * StartAuthSession of @type (0 HMAC, 1 policy) with parameters; with
+ * @audit, the command carries that session as an audit session.
+ */
+static __maybe_unused s64 try_session_of(struct env *e,
+					 struct tpm2_rm_client *c, u8 type,
+					 u32 audit, u32 *h)
+{
+	u8 *p = e->buf + 18;
+	s64 rc;
+
+	hdr(e, audit ? TPM2_ST_SESSIONS : TPM2_ST_NO_SESSIONS,
+	    TPM2_CC_START_AUTH_SESS);
+	put_unaligned_be32(0x40000007, e->buf + 10);
+	put_unaligned_be32(0x40000007, e->buf + 14);
+	if (audit) {
+		put_unaligned_be32(9, p);
+		put_unaligned_be32(audit, p + 4);
+		put_unaligned_be16(0, p + 8);
+		p[10] = 0x81;			/* continueSession, audit */
+		put_unaligned_be16(0, p + 11);
+		p += 13;
+	}
+	put_unaligned_be16(0, p);		/* nonceCaller */
+	put_unaligned_be16(0, p + 2);		/* encryptedSalt */
+	p[4] = type;
+	put_unaligned_be16(0x0010, p + 5);	/* symmetric: TPM_ALG_NULL */
+	put_unaligned_be16(0x000B, p + 7);	/* authHash: SHA256 */
+	rc = run(e, c, p + 9 - e->buf);
 	if (!rc)
 		*h = get_unaligned_be32(e->buf + 10);
 	return rc;

@@ -132,6 +132,34 @@ static void hold_and_wait(struct kunit *test)
 }
 
 /*
+ * On a TPM for 4 sessions: c[0] holds a key and x[0..2], c[1] holds y,
+ * and c[2], after waiting, gets a session by the revocation of x[0],
+ * c[0]'s least recently used, at x[0]'s handle value.  Returns the key.
+ */
+static u32 revoke_lru(struct kunit *test, struct env *e,
+		      struct tpm2_rm_client **c, u32 *x, u32 *y)
+{
+	unsigned int i;
+	u32 key, z;
+
+	for (i = 0; i < 3; i++)
+		c[i] = client(test, e);
+	key = create_primary(test, e, c[0]);
+	for (i = 0; i < 3; i++)
+		x[i] = session(test, e, c[0]);
+	*y = session(test, e, c[1]);
+	e->f->now += 2000;
+	KUNIT_EXPECT_EQ(test, sign(e, c[0], key, x[1], 1), 0);
+	KUNIT_EXPECT_EQ(test, sign(e, c[0], key, x[2], 1), 0);
+	KUNIT_EXPECT_EQ(test, try_session(e, c[2], &z), WAIT);
+	e->f->now += tpm2_rm_session_wait_ms;
+	KUNIT_ASSERT_EQ(test, try_session(e, c[2], &z), 0);
+	KUNIT_EXPECT_EQ(test, e->rm->stats.revoked, 1);
+	KUNIT_ASSERT_EQ(test, z, x[0]);
+	return key;
+}
+
+/*
  * After the bound, the client furthest above its share gives up its
  * least recently used session; its owner is told on next use, without a
  * TPM command, and never reaches whoever gets the handle value next.
@@ -141,23 +169,11 @@ static void revoke_without_aba(struct kunit *test)
 	struct env *e = small_tpm(test, 4);
 	struct tpm2_rm_client *c[3];
 	u32 x[3], y, z, h, key;
-	unsigned int before, i;
+	unsigned int before;
 
-	for (i = 0; i < 3; i++)
-		c[i] = client(test, e);
-	key = create_primary(test, e, c[0]);
-	for (i = 0; i < 3; i++)
-		x[i] = session(test, e, c[0]);
-	y = session(test, e, c[1]);
-	e->f->now += 2000;
-	KUNIT_EXPECT_EQ(test, sign(e, c[0], key, x[1], 1), 0);
-	KUNIT_EXPECT_EQ(test, sign(e, c[0], key, x[2], 1), 0);
-	KUNIT_EXPECT_EQ(test, try_session(e, c[2], &z), WAIT);
-	e->f->now += tpm2_rm_session_wait_ms;
-	KUNIT_EXPECT_EQ(test, try_session(e, c[2], &z), 0);
-	KUNIT_EXPECT_EQ(test, e->rm->stats.revoked, 1);
-	/* x[0] was c[0]'s least recently used: the TPM reused its value */
-	KUNIT_EXPECT_EQ(test, z, x[0]);
+	/* x[0] was c[0]'s least recently used: the TPM reuses its value */
+	key = revoke_lru(test, e, c, x, &y);
+	z = x[0];
 
 	before = e->f->commands;
 	KUNIT_EXPECT_EQ(test, sign(e, c[0], key, x[0], 1),
@@ -201,23 +217,11 @@ static void tombstone_gives_way_to_load(struct kunit *test)
 {
 	struct env *e = small_tpm(test, 4);
 	struct tpm2_rm_client *c[3];
-	u32 x[3], z, h, key, len;
-	unsigned int i;
+	u32 x[3], y, z, h, key, len;
 	u8 blob[64];
 
-	for (i = 0; i < 3; i++)
-		c[i] = client(test, e);
-	key = create_primary(test, e, c[0]);
-	for (i = 0; i < 3; i++)
-		x[i] = session(test, e, c[0]);
-	session(test, e, c[1]);
-	e->f->now += 2000;
-	KUNIT_EXPECT_EQ(test, sign(e, c[0], key, x[1], 1), 0);
-	KUNIT_EXPECT_EQ(test, sign(e, c[0], key, x[2], 1), 0);
-	KUNIT_EXPECT_EQ(test, try_session(e, c[2], &z), WAIT);
-	e->f->now += tpm2_rm_session_wait_ms;
-	KUNIT_ASSERT_EQ(test, try_session(e, c[2], &z), 0);
-	KUNIT_ASSERT_EQ(test, z, x[0]);
+	key = revoke_lru(test, e, c, x, &y);
+	z = x[0];
 	KUNIT_ASSERT_EQ(test, context_save(e, c[2], z, blob, &len), 0);
 	KUNIT_ASSERT_EQ(test, context_load(e, c[0], blob, len, &h), 0);
 	KUNIT_EXPECT_EQ(test, h, x[0]);
@@ -227,6 +231,66 @@ static void tombstone_gives_way_to_load(struct kunit *test)
 	close_all(e, c, 3);
 	KUNIT_EXPECT_EQ(test, e->rm->nr_live, 0);
 	KUNIT_EXPECT_EQ(test, sessions_in(e->f, S_FREE), FAKE_MAX_SESSIONS);
+	env_free(e);
+}
+
+/*
+ * The TPM gives c[0], which holds a revoked entry of x[0], the handle
+ * x[0] again, for a StartAuthSession that carries an audit session.
+ * Repeating that command would extend the audit digest twice and roll
+ * the audit session's nonces behind the client's back: it is sent once,
+ * and the new session takes the revoked entry's place.
+ */
+static void no_replay_with_sessions(struct kunit *test)
+{
+	struct env *e = small_tpm(test, 4);
+	struct tpm2_rm_client *c[3];
+	u32 x[3], y, h, key;
+	unsigned int before;
+
+	key = revoke_lru(test, e, c, x, &y);
+	KUNIT_EXPECT_EQ(test, flush(e, c[2], x[0]), 0);
+
+	before = e->f->by_cc[TPM2_CC_START_AUTH_SESS & 0x1FF];
+	KUNIT_ASSERT_EQ(test, try_session_of(e, c[0], 0, x[1], &h), 0);
+	KUNIT_EXPECT_EQ(test, e->f->by_cc[TPM2_CC_START_AUTH_SESS & 0x1FF],
+			before + 1);
+	KUNIT_EXPECT_EQ(test, h, x[0]);
+	KUNIT_EXPECT_EQ(test, sign(e, c[0], key, h, 1), 0);
+	KUNIT_EXPECT_EQ(test, sign(e, c[1], create_primary(test, e, c[1]),
+				   y, 1), 0);
+	close_all(e, c, 3);
+	KUNIT_EXPECT_EQ(test, e->rm->nr_live, 0);
+	KUNIT_EXPECT_EQ(test, sessions_in(e->f, S_FREE), FAKE_MAX_SESSIONS);
+	env_free(e);
+}
+
+/*
+ * The TPM knows a session by its index: FlushContext of 0x02000000
+ * ends the policy session 0x03000000.  A client's entry the TPM no
+ * longer has (ended behind the resource manager's back) must not let
+ * it end another's session that took the index, of another type.
+ */
+static void sessions_known_by_index(struct kunit *test)
+{
+	struct env *e = env_new(test, 3, 3);
+	struct tpm2_rm_client *a = client(test, e), *b = client(test, e);
+	u32 key = create_primary(test, e, b), hs, ps;
+
+	hs = start_session(test, e, a);
+	e->f->sessions[hs & 0xFFFFFF] = S_FREE;	/* unseen by the RM */
+	KUNIT_ASSERT_EQ(test, try_session_of(e, b, 1, 0, &ps), 0);
+	KUNIT_ASSERT_EQ(test, ps, 0x03000000 | (hs & 0xFFFFFF));
+	KUNIT_EXPECT_NE(test, flush(e, a, hs), 0);
+	KUNIT_EXPECT_EQ(test, sessions_in(e->f, S_LOADED), 1);
+	KUNIT_EXPECT_EQ(test, sign(e, b, key, ps, 1), 0);
+	/* b may name its own session by either type, as the TPM does */
+	KUNIT_EXPECT_EQ(test, flush(e, b, 0x02000000 | (ps & 0xFFFFFF)), 0);
+	KUNIT_EXPECT_EQ(test, sessions_in(e->f, S_FREE), FAKE_MAX_SESSIONS);
+	KUNIT_EXPECT_EQ(test, e->rm->nr_live, 0);
+	tpm2_rm_client_free(a, true);
+	tpm2_rm_client_free(b, true);
+	KUNIT_EXPECT_EQ(test, loaded_objects(e->f), 0);
 	env_free(e);
 }
 
@@ -829,6 +893,8 @@ static struct kunit_case tpm2_rm_sessions_cases[] = {
 	KUNIT_CASE(hold_and_wait),
 	KUNIT_CASE(revoke_without_aba),
 	KUNIT_CASE(tombstone_gives_way_to_load),
+	KUNIT_CASE(no_replay_with_sessions),
+	KUNIT_CASE(sessions_known_by_index),
 	KUNIT_CASE(within_share_is_safe),
 	KUNIT_CASE(orphans_go_first),
 	KUNIT_CASE(kernel_gets_a_session),

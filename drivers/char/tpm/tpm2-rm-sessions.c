@@ -745,19 +745,20 @@ u32 tpm2_rm_admit_load(struct tpm2_rm_client *c, u32 handle)
 	struct tpm2_rm_ctx *ctx;
 
 	list_for_each_entry(ctx, &c->ctxs, node)
-		if (ctx->kind == TPM2_RM_SESSION && ctx->vhandle == handle &&
-		    !ctx->revoked)
+		if (ctx->kind == TPM2_RM_SESSION && !ctx->revoked &&
+		    tpm2_rm_same_handle(ctx->vhandle, handle))
 			return 0;
 	if (c->nr_sessions >= client_limit(rm))
 		return TPM2_RC_SESSION_HANDLES;
 	list_for_each_entry(ctx, &rm->orphans, node)
-		if (ctx->vhandle == handle)
+		if (tpm2_rm_same_handle(ctx->vhandle, handle))
 			from = ctx->user;
 	if (!from)
 		list_for_each_entry(o, &rm->clients, node)
 			list_for_each_entry(ctx, &o->ctxs, node)
 				if (ctx->kind == TPM2_RM_SESSION &&
-				    !ctx->revoked && ctx->vhandle == handle)
+				    !ctx->revoked &&
+				    tpm2_rm_same_handle(ctx->vhandle, handle))
 					from = ctx->user;
 	if (from != c->user && user_at_limit(rm, c->user))
 		return TPM2_RC_SESSION_HANDLES;

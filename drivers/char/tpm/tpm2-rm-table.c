@@ -50,6 +50,9 @@ MODULE_PARM_DESC(rm_max_orphans,
  * @c:		the client
  * @handle:	virtual handle of an object or sequence, or a session's
  *
+ * A session is found by its index, whatever the handle's type, as the
+ * TPM finds it (tpm2_rm_same_handle()).
+ *
  * Return: the entry, or NULL.
  */
 struct tpm2_rm_ctx *tpm2_rm_find_ctx(struct tpm2_rm_client *c, u32 handle)
@@ -57,7 +60,7 @@ struct tpm2_rm_ctx *tpm2_rm_find_ctx(struct tpm2_rm_client *c, u32 handle)
 	struct tpm2_rm_ctx *ctx;
 
 	list_for_each_entry(ctx, &c->ctxs, node)
-		if (ctx->vhandle == handle)
+		if (tpm2_rm_same_handle(ctx->vhandle, handle))
 			return ctx;
 	return NULL;
 }
@@ -122,10 +125,10 @@ struct tpm2_rm_ctx *tpm2_rm_claim_session(struct tpm2_rm_client *c,
 	list_for_each_entry(other, &rm->clients, node)
 		list_for_each_entry_safe(ctx, tmp, &other->ctxs, node)
 			if (ctx->kind == TPM2_RM_SESSION && !ctx->revoked &&
-			    ctx->vhandle == handle)
+			    tpm2_rm_same_handle(ctx->vhandle, handle))
 				tpm2_rm_drop_ctx(rm, ctx);
 	list_for_each_entry_safe(ctx, tmp, &rm->orphans, node)
-		if (ctx->vhandle == handle)
+		if (tpm2_rm_same_handle(ctx->vhandle, handle))
 			tpm2_rm_drop_ctx(rm, ctx);
 	/* the client loads a context of that handle: it knows it anew */
 	ctx = tpm2_rm_find_ctx(c, handle);

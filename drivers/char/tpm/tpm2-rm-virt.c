@@ -345,7 +345,11 @@ void tpm2_rm_context_load_done(struct tpm2_rm_ctx *ctx,
  * still holds a revoked entry for, and has not been told.  Keep that
  * session a moment, saved so that it holds the handle value but no
  * session slot, so the TPM picks another value, and repeat
- * StartAuthSession; then end the first one.
+ * StartAuthSession; then end the first one.  A command that carries
+ * sessions is never repeated (an audit digest would count it twice, a
+ * decrypt or audit session's nonces would roll behind the client's
+ * back): the new session takes the revoked entry's place, and the
+ * client learns of the revoked one no longer.
  *
  * Return: false if no other handle value could be had; the sessions
  * started meanwhile are ended.
@@ -361,6 +365,8 @@ bool tpm2_rm_avoid_tombstone(struct tpm2_rm_client *c, u8 *buf, u32 *handle)
 	u8 *blob;
 	u32 len;
 
+	if (get_unaligned_be16(rm->copy) == TPM2_ST_SESSIONS)
+		return true;
 	len = get_unaligned_be32(rm->copy + 2);
 	while ((old = tpm2_rm_find_ctx(c, *handle)) && old->revoked) {
 		if (n == ARRAY_SIZE(parked)) {
