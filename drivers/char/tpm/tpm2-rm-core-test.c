@@ -3,7 +3,9 @@
  * KUnit tests for the TPM 2.0 resource manager's residency decisions and
  * isolation, against the fake TPM of tpm2-rm-fake.h.
  */
+#include <kunit/static_stub.h>
 #include "tpm2-rm-fake.h"
+#include "tpm2-rm-io.h"
 
 /* ---- cases ---- */
 
@@ -309,7 +311,8 @@ static void close_flushes_everything(struct kunit *test)
 /*
  * Before suspend or a /dev/tpmN command everything is evicted; what
  * cannot be saved is marked lost, never left mapped to a TPM handle
- * that may mean something else afterwards.
+ * that may mean something else afterwards, and flushed: the TPM keeps
+ * no slot of it.
  */
 static void evict_all_goes_on_after_errors(struct kunit *test)
 {
@@ -324,10 +327,105 @@ static void evict_all_goes_on_after_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tpm2_rm_evict_all(e->rm), TPM2_RC_FAILURE);
 	KUNIT_EXPECT_EQ(test, e->rm->nr_objects, 0);
 	KUNIT_EXPECT_EQ(test, e->rm->nr_sessions, 0);
+	/* and k1 is not left in a slot nobody's books have */
+	KUNIT_EXPECT_EQ(test, loaded_objects(e->f), 0);
 	KUNIT_EXPECT_EQ(test, sign(e, c, k1, 0, 0),
 			TPM2_RM_RC(TPM2_RC_REFERENCE_H0));
 	KUNIT_EXPECT_EQ(test, sign(e, c, k2, s, 1), 0);
 	tpm2_rm_client_free(c, true);
+	env_free(e);
+}
+
+/*
+ * A FlushContext the TPM keeps refusing leaves a context in a slot that
+ * no client's books have: it is flushed again at the next entry point,
+ * before anything else is sent, and nothing more is sent once it is.
+ */
+static void failed_flush_is_retried(struct kunit *test)
+{
+	struct env *e = env_new(test, 3, 3);
+	struct tpm2_rm_client *a = client(test, e), *b;
+	unsigned int before;
+
+	create_primary(test, e, a);
+	start_session(test, e, a);
+	e->f->fail_cc = TPM2_CC_FLUSH_CONTEXT;
+	e->f->fail_rc = TPM2_RC_RETRY;
+	e->f->fail_more = 3;	/* both flushes of each of two contexts */
+	tpm2_rm_client_free(a, true);
+	KUNIT_EXPECT_EQ(test, loaded_objects(e->f), 1);
+	KUNIT_EXPECT_EQ(test, e->rm->nr_unflushed, 2);
+
+	b = client(test, e);
+	before = e->f->by_cc[TPM2_CC_FLUSH_CONTEXT & 0x1FF];
+	create_primary(test, e, b);
+	KUNIT_EXPECT_EQ(test, e->f->by_cc[TPM2_CC_FLUSH_CONTEXT & 0x1FF],
+			before + 2);
+	KUNIT_EXPECT_EQ(test, e->rm->nr_unflushed, 0);
+	KUNIT_EXPECT_EQ(test, loaded_objects(e->f), 1);
+	KUNIT_EXPECT_EQ(test, sessions_in(e->f, S_FREE), FAKE_MAX_SESSIONS);
+	before = e->f->commands;
+	create_primary(test, e, b);
+	KUNIT_EXPECT_EQ(test, e->f->commands, before + 1);
+	tpm2_rm_client_free(b, true);
+	KUNIT_EXPECT_EQ(test, loaded_objects(e->f), 0);
+	env_free(e);
+}
+
+static void *no_memory(const void *src, size_t len)
+{
+	return NULL;
+}
+
+/* Sessions the TPM holds saved that the resource manager has no copy of. */
+static unsigned int saved_without_copy(struct env *e)
+{
+	struct tpm2_rm_client *c;
+	struct tpm2_rm_ctx *ctx;
+	unsigned int n = sessions_in(e->f, S_SAVED);
+
+	list_for_each_entry(c, &e->rm->clients, node)
+		list_for_each_entry(ctx, &c->ctxs, node)
+			if (ctx->kind == TPM2_RM_SESSION && !ctx->resident &&
+			    !ctx->revoked && ctx->blob_valid)
+				n--;
+	list_for_each_entry(ctx, &e->rm->orphans, node)
+		n--;
+	return n;
+}
+
+/*
+ * A session saved in the TPM that the resource manager keeps no copy of
+ * could never be refreshed, and once the context gap reached it every
+ * session save on the chip would fail.  When the copy cannot be made,
+ * the save is undone: the client's own ContextSave (told
+ * RM|TPM_RC_MEMORY) as well as an eviction.
+ */
+static void failed_copy_leaves_nothing_saved(struct kunit *test)
+{
+	struct env *e = env_new(test, 3, 1);
+	struct tpm2_rm_client *a = client(test, e), *b = client(test, e);
+	u32 key = create_primary(test, e, a), s = start_session(test, e, a);
+	u32 h, len;
+	u8 blob[64];
+
+	kunit_activate_static_stub(test, tpm2_rm_dup, no_memory);
+	KUNIT_EXPECT_EQ(test, context_save(e, a, s, blob, &len),
+			TPM2_RM_RC(TPM2_RC_MEMORY));
+	KUNIT_EXPECT_EQ(test, saved_without_copy(e), 0);
+	/* b's session needs a's slot: a's cannot be saved without a copy */
+	KUNIT_EXPECT_NE(test, try_session(e, b, &h), 0);
+	KUNIT_EXPECT_EQ(test, saved_without_copy(e), 0);
+	kunit_deactivate_static_stub(test, tpm2_rm_dup);
+
+	KUNIT_EXPECT_EQ(test, sign(e, a, key, s, 1), 0);
+	KUNIT_EXPECT_EQ(test, try_session(e, b, &h), 0);
+	KUNIT_EXPECT_EQ(test, sign(e, a, key, s, 1), 0);
+	KUNIT_EXPECT_EQ(test, saved_without_copy(e), 0);
+	tpm2_rm_client_free(a, true);
+	tpm2_rm_client_free(b, true);
+	KUNIT_EXPECT_EQ(test, loaded_objects(e->f), 0);
+	KUNIT_EXPECT_EQ(test, sessions_in(e->f, S_FREE), FAKE_MAX_SESSIONS);
 	env_free(e);
 }
 
@@ -372,8 +470,9 @@ static void busy_clients(struct kunit *test, struct env *e)
 /*
  * Make each command the resource manager sends fail in turn, with a
  * transport error and with TPM errors: its books stay balanced, nothing
- * of a closed client stays in the TPM unless the TPM refused the very
- * FlushContext meant to remove it, and nothing leaks (kmemleak).
+ * of a closed client stays in the TPM, not even when the TPM refused the
+ * very FlushContext meant to remove it (unless it said there was no such
+ * context), and nothing leaks (kmemleak).
  */
 static void every_command_fails_once(struct kunit *test)
 {
@@ -400,7 +499,11 @@ static void every_command_fails_once(struct kunit *test)
 			left = loaded_objects(e->f) +
 			       FAKE_MAX_SESSIONS - sessions_in(e->f, S_FREE) -
 			       e->rm->nr_orphans;
-			KUNIT_EXPECT_LE_MSG(test, left, 1,
+			/* unless the TPM lied: "no such handle" to a flush */
+			KUNIT_EXPECT_LE_MSG(test, left,
+					    how[i] == 0x1CB &&
+					    e->f->failed_cc ==
+					    TPM2_CC_FLUSH_CONTEXT,
 					    "command %u failing with %#x", k,
 					    how[i]);
 			env_free(e);
@@ -475,6 +578,8 @@ static struct kunit_case tpm2_rm_core_cases[] = {
 	KUNIT_CASE(kernel_load_takes_one_kind),
 	KUNIT_CASE(close_flushes_everything),
 	KUNIT_CASE(evict_all_goes_on_after_errors),
+	KUNIT_CASE(failed_flush_is_retried),
+	KUNIT_CASE(failed_copy_leaves_nothing_saved),
 	KUNIT_CASE_SLOW(every_command_fails_once),
 	KUNIT_CASE(command_cost),
 	{}

@@ -45,6 +45,8 @@ struct fake_tpm {
 	u32 fail_cc;			/* make the next command of this code fail */
 	unsigned int fail_nth;		/* or the fail_nth-th command of all */
 	u32 fail_rc;			/* with this code (or -EIO if 0) */
+	unsigned int fail_more;		/* and the next so many of fail_cc */
+	u32 failed_cc;			/* the code of the last one failed */
 	bool uninit;			/* _TPM_Init done, no Startup yet */
 	bool shut_state;		/* the last Shutdown was (STATE) */
 	u32 epoch;			/* TPM Resets: object contexts die */
@@ -328,7 +330,11 @@ static __maybe_unused ssize_t fake_run(struct tpm2_rm *rm, u8 *buf, size_t len)
 	f->commands++;
 	f->by_cc[cc & 0x1FF]++;
 	if (f->fail_cc == cc || (f->fail_nth && f->commands == f->fail_nth)) {
-		f->fail_cc = 0;
+		f->failed_cc = cc;
+		if (f->fail_cc == cc && f->fail_more)
+			f->fail_more--;
+		else
+			f->fail_cc = 0;
 		f->fail_nth = 0;
 		if (!f->fail_rc)
 			return -EIO;

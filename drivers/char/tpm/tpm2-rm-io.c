@@ -8,6 +8,7 @@
  * there.  Each function returns 0, a positive TPM response code, or a
  * negative errno from the transport.
  */
+#include <kunit/static_stub.h>
 #include <linux/slab.h>
 #include "tpm.h"
 #include <linux/unaligned.h>
@@ -81,6 +82,23 @@ static int rm_io(struct tpm2_rm *rm, u32 len, size_t *rsp_len)
 	return get_unaligned_be32(rm->io + 6);
 }
 
+/**
+ * tpm2_rm_dup() - copy a context or command for the resource manager
+ * @src:	what to copy
+ * @len:	its length
+ *
+ * Every copy the resource manager keeps of a saved context is made
+ * here, charged to the caller's memory cgroup; the KUnit suite makes it
+ * fail to test what follows a failure.
+ *
+ * Return: the copy, or NULL.
+ */
+void *tpm2_rm_dup(const void *src, size_t len)
+{
+	KUNIT_STATIC_STUB_REDIRECT(tpm2_rm_dup, src, len);
+	return kmemdup(src, len, GFP_KERNEL_ACCOUNT);
+}
+
 /*
  * A session was saved but the copy could not be kept: a saved session
  * nobody holds a context of would never be refreshed, and once the
@@ -131,8 +149,7 @@ int tpm2_rm_save(struct tpm2_rm *rm, u32 handle, u8 **blob, u16 *blob_len)
 	/* TPMS_CONTEXT: sequence, savedHandle, hierarchy, TPM2B blob */
 	if (len < TPM_HEADER_SIZE + 18 || len - TPM_HEADER_SIZE > U16_MAX)
 		return -EIO;
-	*blob = kmemdup(rm->io + TPM_HEADER_SIZE, len - TPM_HEADER_SIZE,
-			GFP_KERNEL_ACCOUNT);
+	*blob = tpm2_rm_dup(rm->io + TPM_HEADER_SIZE, len - TPM_HEADER_SIZE);
 	if (!*blob)
 		return tpm2_rm_is_session(handle) ?
 		       undo_session_save(rm, len) : -ENOMEM;
@@ -167,14 +184,7 @@ int tpm2_rm_load(struct tpm2_rm *rm, const u8 *blob, u16 blob_len, u32 *handle)
 	return rc;
 }
 
-/**
- * tpm2_rm_flush() - FlushContext a handle
- * @rm:		resource manager
- * @handle:	TPM handle
- *
- * Return: 0, a TPM response code, or a negative errno.
- */
-int tpm2_rm_flush(struct tpm2_rm *rm, u32 handle)
+static int send_flush(struct tpm2_rm *rm, u32 handle)
 {
 	size_t len;
 	int rc;
@@ -185,6 +195,66 @@ int tpm2_rm_flush(struct tpm2_rm *rm, u32 handle)
 	rc = rm_io(rm, TPM_HEADER_SIZE + 4, &len);
 	trace_tpm2_rm_flush(rm->cur_client, handle, rc);
 	return rc;
+}
+
+/* TPM_RC_HANDLE, of the handle or of the parameter: the TPM holds no such context. */
+static bool flushed_or_gone(int rc)
+{
+	return !rc || (rc > 0 && (rc & 0xBF) == TPM2_RC_HANDLE);
+}
+
+/**
+ * tpm2_rm_flush() - FlushContext a handle
+ * @rm:		resource manager
+ * @handle:	TPM handle
+ *
+ * A failed flush is sent once more at once (a transport hiccup, or the
+ * TPM asking for a retry).  Should that fail too, the TPM may still hold
+ * the context although nobody's books do: its handle is kept in
+ * @rm->unflushed and flushed again by tpm2_rm_retry_flushes().
+ *
+ * Return: 0, a TPM response code, or a negative errno.
+ */
+int tpm2_rm_flush(struct tpm2_rm *rm, u32 handle)
+{
+	unsigned int i;
+	int rc;
+
+	rc = send_flush(rm, handle);
+	if (!flushed_or_gone(rc))
+		rc = send_flush(rm, handle);
+	if (flushed_or_gone(rc))
+		return rc;
+	for (i = 0; i < rm->nr_unflushed; i++)
+		if (rm->unflushed[i] == handle)
+			return rc;
+	/* full only if the TPM fails every flush: its trace event tells */
+	if (rm->nr_unflushed < ARRAY_SIZE(rm->unflushed))
+		rm->unflushed[rm->nr_unflushed++] = handle;
+	return rc;
+}
+
+/**
+ * tpm2_rm_retry_flushes() - flush what a failed FlushContext left behind
+ * @rm:		resource manager
+ *
+ * Called by tpm2_rm_sync_tpm() at every entry point of the resource
+ * manager, before anything else is sent: a handle on the list cannot
+ * have been handed to anyone since but to the resource manager itself,
+ * which takes it off the list when the TPM gives it out
+ * (tpm2_rm_set_resident()).  The one exception needs the transport to
+ * fail on every attempt, the first after the TPM ran the flush, and the
+ * chip to serve other commands meanwhile.  Sends nothing while the list
+ * is empty.
+ */
+void tpm2_rm_retry_flushes(struct tpm2_rm *rm)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < rm->nr_unflushed; i++)
+		if (!flushed_or_gone(send_flush(rm, rm->unflushed[i])))
+			rm->unflushed[n++] = rm->unflushed[i];
+	rm->nr_unflushed = n;
 }
 
 /**

@@ -14,6 +14,7 @@
 #include <linux/tpm.h>
 #include <linux/unaligned.h>
 #include "tpm2-rm.h"
+#include "tpm2-rm-io.h"
 
 static struct tpm2_rm_ctx *lru_victim(struct list_head *list)
 {
@@ -55,11 +56,28 @@ int tpm2_rm_evict_all(struct tpm2_rm *rm)
 			/*
 			 * Whatever stays in the TPM now may be gone after
 			 * (suspend) or reused by someone else (/dev/tpmN):
-			 * never map a handle onto it again.
+			 * never map a handle onto it again, and take it out
+			 * of the TPM (tpm2_rm_flush() retries that later if
+			 * it fails), so that no slot is lost.  A TPM that
+			 * forgot everything can do neither: tpm2-rm-reset.c
+			 * learns what it kept.
 			 */
-			if (ctx->resident) {
+			if (!ctx->resident)
+				continue;
+			if (rm->tpm_lost) {
 				tpm2_rm_clear_resident(rm, ctx);
 				if (!ctx->blob_valid || ctx->kind == TPM2_RM_SESSION)
+					ctx->dead = true;
+				continue;
+			}
+			tpm2_rm_flush(rm, ctx->phandle);
+			if (ctx->kind == TPM2_RM_SESSION && ctx->client) {
+				tpm2_rm_session_lost(rm, ctx);
+			} else if (ctx->kind == TPM2_RM_SESSION) {
+				tpm2_rm_drop_ctx(rm, ctx);
+			} else {
+				tpm2_rm_clear_resident(rm, ctx);
+				if (!ctx->blob_valid)
 					ctx->dead = true;
 			}
 		}

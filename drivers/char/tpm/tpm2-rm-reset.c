@@ -175,24 +175,27 @@ out:
 	return ok;
 }
 
-/**
- * tpm2_rm_sync_tpm() - catch up with a TPM that forgot what it held
- * @rm:		resource manager; nothing of it is pinned
- *
- * Does nothing, and sends nothing, unless tpm2_rm_saw_rc() saw the TPM
- * being initialised or started, or the TPM could not be asked which
- * sessions survived the last Startup.
- */
-void tpm2_rm_sync_tpm(struct tpm2_rm *rm)
+/* Object slots emptied: no handle on the retry list is held any longer. */
+static void forget_unflushed_objects(struct tpm2_rm *rm)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < rm->nr_unflushed; i++)
+		if (tpm2_rm_is_session(rm->unflushed[i]))
+			rm->unflushed[n++] = rm->unflushed[i];
+	rm->nr_unflushed = n;
+}
+
+static void catch_up(struct tpm2_rm *rm)
 {
 	unsigned int lost_ctxs = 0, lost_sessions = 0;
 	bool started = rm->tpm_started;
 	bool lost = rm->tpm_lost;
 
-	if (!lost && !started)
-		return;
 	rm->tpm_lost = false;
 	rm->tpm_started = false;
+	if (lost)
+		forget_unflushed_objects(rm);
 	/* the Startup at probe: no client has run a command yet */
 	if (!rm->room_known)
 		return;
@@ -210,4 +213,21 @@ void tpm2_rm_sync_tpm(struct tpm2_rm *rm)
 	if (started)
 		rm->stats.tpm_resets++;
 	trace_tpm2_rm_tpm_reset(started, lost_ctxs, lost_sessions);
+}
+
+/**
+ * tpm2_rm_sync_tpm() - catch up with the TPM at an entry point
+ * @rm:		resource manager; nothing of it is pinned
+ *
+ * Sends nothing unless tpm2_rm_saw_rc() saw the TPM being initialised or
+ * started, the TPM could not be asked which sessions survived the last
+ * Startup, or a FlushContext failed (tpm2_rm_retry_flushes()), which is
+ * tried again here once the TPM has been started.
+ */
+void tpm2_rm_sync_tpm(struct tpm2_rm *rm)
+{
+	if (rm->tpm_lost || rm->tpm_started)
+		catch_up(rm);
+	if (rm->nr_unflushed && !rm->tpm_lost && !rm->tpm_started)
+		tpm2_rm_retry_flushes(rm);
 }

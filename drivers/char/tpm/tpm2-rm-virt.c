@@ -207,11 +207,12 @@ static u32 keep_client_save(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx,
 	kfree(ctx->client_blob);
 	ctx->client_blob = NULL;
 	if (len < TPM_HEADER_SIZE + 18 || len - TPM_HEADER_SIZE > U16_MAX) {
+		/* no use keeping what cannot be loaded: end it */
+		tpm2_rm_flush(rm, ctx->vhandle);
 		tpm2_rm_session_lost(rm, ctx);
 		return TPM2_RC_MEMORY;
 	}
-	ctx->blob = kmemdup(buf + TPM_HEADER_SIZE, len - TPM_HEADER_SIZE,
-			    GFP_KERNEL_ACCOUNT);
+	ctx->blob = tpm2_rm_dup(buf + TPM_HEADER_SIZE, len - TPM_HEADER_SIZE);
 	if (!ctx->blob) {
 		if (!tpm2_rm_load(rm, buf + TPM_HEADER_SIZE,
 				  len - TPM_HEADER_SIZE, &handle)) {
@@ -265,8 +266,8 @@ u32 tpm2_rm_context_save_done(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx,
 	}
 	if (ctx->kind == TPM2_RM_OBJECT && !ctx->blob_valid &&
 	    len > TPM_HEADER_SIZE) {
-		ctx->blob = kmemdup(buf + TPM_HEADER_SIZE,
-				    len - TPM_HEADER_SIZE, GFP_KERNEL_ACCOUNT);
+		ctx->blob = tpm2_rm_dup(buf + TPM_HEADER_SIZE,
+					len - TPM_HEADER_SIZE);
 		ctx->blob_len = len - TPM_HEADER_SIZE;
 		ctx->blob_valid = !!ctx->blob;
 	}
@@ -327,7 +328,7 @@ void tpm2_rm_context_load_done(struct tpm2_rm_ctx *ctx,
 
 	if (ctx->kind == TPM2_RM_SESSION)
 		return;
-	ctx->blob = kmemdup(cmdbuf + cmd->params_off, len, GFP_KERNEL_ACCOUNT);
+	ctx->blob = tpm2_rm_dup(cmdbuf + cmd->params_off, len);
 	ctx->blob_len = len;
 	ctx->blob_valid = !!ctx->blob;
 }

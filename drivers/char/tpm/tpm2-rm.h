@@ -274,6 +274,9 @@ struct tpm2_rm_ops {
 	u64 (*now_ms)(struct tpm2_rm *rm);
 };
 
+/* Failed flushes remembered for another try: more than a TPM's slots. */
+#define TPM2_RM_MAX_UNFLUSHED	16
+
 /**
  * struct tpm2_rm - the resource manager of one chip
  * @ops:		transport, see &struct tpm2_rm_ops
@@ -325,6 +328,10 @@ struct tpm2_rm_ops {
  * @clock:		advances with each client command, for LRU order
  * @next_id:		last client number handed out
  * @cur_client:		number of the client whose command runs, 0 if none
+ * @unflushed:		handles of contexts the TPM may hold although nobody's
+ *			books do: a FlushContext of them failed
+ *			(tpm2_rm_flush())
+ * @nr_unflushed:	entries in @unflushed
  * @io:			TPM_BUFSIZE buffer for the resource manager's commands
  * @copy:		TPM_BUFSIZE copy of the client command, for retries
  * @stats:		counters
@@ -369,6 +376,8 @@ struct tpm2_rm {
 	u64 clock;
 	u32 next_id;
 	u32 cur_client;
+	u32 unflushed[TPM2_RM_MAX_UNFLUSHED];
+	unsigned int nr_unflushed;
 	u8 *io;
 	u8 *copy;
 	struct tpm2_rm_stats stats;
