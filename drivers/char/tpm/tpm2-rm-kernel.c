@@ -105,7 +105,11 @@ void tpm2_rm_foreign_room(struct tpm2_rm *rm, const u8 *buf, size_t len)
 	if (len < TPM_HEADER_SIZE || (!rm->nr_objects && !rm->nr_sessions))
 		return;
 	cc = be32_to_cpup((__be32 *)(buf + 6));
-	if (rm->ops->cc_attrs(rm, cc, &attrs))
+	/*
+	 * Shutdown takes no slot, and is sent at chip removal after
+	 * device_del() freed the chip's command table (devres): no lookup.
+	 */
+	if (cc == TPM2_CC_SHUTDOWN || rm->ops->cc_attrs(rm, cc, &attrs))
 		return;
 	nr = min_t(unsigned int, tpm2_rm_cc_handles(attrs),
 		   (len - TPM_HEADER_SIZE) / 4);

@@ -130,8 +130,9 @@ def vtpm_chip():
         n = int(m.group(1))
         deadline = time.monotonic() + 30
         # the chip's device nodes appear once the kernel's Startup and
-        # its HMAC session setup went through
-        while not os.path.exists("/sys/class/tpm/tpm%d/rm/commands" % n):
+        # its HMAC session setup went through; /dev/tpmrmN last
+        while not (os.path.exists("/sys/class/tpm/tpm%d/rm/commands" % n)
+                   and os.path.exists("/dev/tpmrm%d" % n)):
             if time.monotonic() > deadline:
                 raise RuntimeError("no /dev/tpmrm%d after 30 s" % n)
             time.sleep(0.05)
