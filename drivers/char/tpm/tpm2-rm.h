@@ -4,10 +4,13 @@
  *
  * Locking: all of it is protected by the chip's tpm_mutex, which every
  * command (a client's, the kernel's, the resource manager's own) holds
- * from tpm_try_get_ops() to tpm_put_ops().  A client waiting for a
- * session (tpm2-rm-sessions.c) sleeps on its own &tpm2_rm_client.waitq
- * with the mutex released and looks at nothing until it holds the mutex
- * again; only @wake_seq is read without the mutex.  The KUnit suite,
+ * from tpm_try_get_ops() to tpm_put_ops(); the Shutdown sent at chip
+ * removal and system shutdown (tpm_del_char_device(),
+ * tpm_class_shutdown()) takes it inside the ops_sem write lock.  A
+ * client waiting for a session (tpm2-rm-sessions.c) sleeps on its own
+ * &tpm2_rm_client.waitq with the mutex released and looks at nothing
+ * until it holds the mutex again; only @wake_seq is read without the
+ * mutex.  The KUnit suite,
  * which has no chip, runs single-threaded.
  */
 #ifndef __TPM2_RM_H__
