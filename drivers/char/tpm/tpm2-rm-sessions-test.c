@@ -294,6 +294,61 @@ static void sessions_known_by_index(struct kunit *test)
 	env_free(e);
 }
 
+static struct tpm2_rm_client *client_in(struct kunit *test, struct env *e,
+					pid_t pid)
+{
+	struct tpm2_rm_client *c = client(test, e);
+
+	c->pid = pid;
+	return c;
+}
+
+/*
+ * A single-threaded process blocked in write() cannot release anything
+ * while its command waits.  When only that process holds sessions,
+ * waiting cannot help: the command is answered at once, as it would be
+ * after the wait.  When another process holds one, it waits.
+ */
+static void own_process_is_not_waited_for(struct kunit *test)
+{
+	struct env *e = small_tpm(test, 4);
+	struct tpm2_rm_client *a = client_in(test, e, 100);
+	struct tpm2_rm_client *b = client_in(test, e, 100);
+	struct tpm2_rm_client *d;
+	u32 h;
+
+	session(test, e, a);
+	session(test, e, a);
+	session(test, e, a);
+	e->f->now += 2000;			/* a's claim lapses */
+	session(test, e, b);			/* all 4 are taken */
+	e->f->now += 2000;
+	KUNIT_EXPECT_EQ(test, try_session(e, b, &h), WAIT);
+	tpm2_rm_wait_cancel(b);
+	b->alone = true;
+	KUNIT_EXPECT_EQ(test, try_session(e, b, &h), 0);
+	KUNIT_EXPECT_EQ(test, e->rm->stats.revoked, 1);
+	KUNIT_EXPECT_EQ(test, a->nr_sessions, 2);
+
+	/* another process holds one: it may end it */
+	tpm2_rm_client_free(a, true);
+	e->f->now += 2000;
+	d = client_in(test, e, 200);
+	session(test, e, d);
+	session(test, e, d);
+	e->f->now += 2000;
+	a = client_in(test, e, 100);
+	a->alone = true;
+	KUNIT_EXPECT_EQ(test, try_session(e, a, &h), WAIT);
+	tpm2_rm_wait_cancel(a);
+	tpm2_rm_client_free(a, true);
+	tpm2_rm_client_free(b, true);
+	tpm2_rm_client_free(d, true);
+	KUNIT_EXPECT_EQ(test, e->rm->nr_live, 0);
+	KUNIT_EXPECT_EQ(test, sessions_in(e->f, S_FREE), FAKE_MAX_SESSIONS);
+	env_free(e);
+}
+
 /* Nobody above its share: the waiter fails after the bound, nobody loses. */
 static void within_share_is_safe(struct kunit *test)
 {
@@ -895,6 +950,7 @@ static struct kunit_case tpm2_rm_sessions_cases[] = {
 	KUNIT_CASE(tombstone_gives_way_to_load),
 	KUNIT_CASE(no_replay_with_sessions),
 	KUNIT_CASE(sessions_known_by_index),
+	KUNIT_CASE(own_process_is_not_waited_for),
 	KUNIT_CASE(within_share_is_safe),
 	KUNIT_CASE(orphans_go_first),
 	KUNIT_CASE(kernel_gets_a_session),

@@ -40,7 +40,9 @@
  *    by the clients holding or wanting one) is ended and the waiter takes
  *    its place.  A session a command is using is never ended, nor one of
  *    a client within its share, nor one a client saved; if no client is
- *    above its share, the command fails.
+ *    above its share, the command fails.  The waiter gets that answer at
+ *    once when waiting cannot help: every session is held by its own
+ *    process, which is single-threaded and blocked in write().
  *  - Per client (rm_client_sessions) and per user (rm_user_sessions, not
  *    applied to root) sessions are bounded, wherever a client gets one:
  *    StartAuthSession, and ContextLoad of a session it did not hold (a
@@ -640,6 +642,23 @@ static struct tpm2_rm_ctx *oldest_orphan_of(struct tpm2_rm_user *u)
 	return list_first_entry_or_null(&u->orphans, struct tpm2_rm_ctx, unode);
 }
 
+/*
+ * Only @c's own process holds sessions, and it cannot end one while @c
+ * waits: waiting cannot help.  At most one step per holder, and each
+ * holder holds a session.
+ */
+static bool futile_wait(struct tpm2_rm *rm, struct tpm2_rm_client *c)
+{
+	struct tpm2_rm_client *o;
+
+	if (!c->alone || rm->nr_orphans || rm->tpm_full)
+		return false;
+	list_for_each_entry(o, &rm->holders, hold_node)
+		if (o->pid != c->pid)
+			return false;
+	return true;
+}
+
 /* @c's user is at its bound: only that user's own sessions can help. */
 static int admit_user_bound(struct tpm2_rm_client *c, u64 now)
 {
@@ -651,7 +670,8 @@ static int admit_user_bound(struct tpm2_rm_client *c, u64 now)
 		return 1;
 	}
 	enqueue(c, TPM2_RM_Q_USER);
-	if (now - c->wait_since >= tpm2_rm_session_wait_ms)
+	if (now - c->wait_since >= tpm2_rm_session_wait_ms ||
+	    futile_wait(rm, c))
 		return admit_fail(c, TPM2_RC_SESSION_HANDLES);
 	return admit_wait(c, now, 0);
 }
@@ -715,7 +735,8 @@ int tpm2_rm_admit(struct tpm2_rm_client *c)
 			return admit_fail(c, TPM2_RC_SESSION_HANDLES);
 		wake_client(young);
 	}
-	if (now - c->wait_since >= tpm2_rm_session_wait_ms) {
+	if (now - c->wait_since >= tpm2_rm_session_wait_ms ||
+	    futile_wait(rm, c)) {
 		/* a session is free, only claims hold it back: take it */
 		if (free || tpm2_rm_revoke_for(rm, c))
 			return 0;

@@ -187,6 +187,9 @@ enum tpm2_rm_queue {
  * @pid:	thread group of the task that opened the file, in the
  *		initial PID namespace (for debugfs)
  * @comm:	that task's name then
+ * @alone:	its command comes from a single-threaded process (@pid)
+ *		blocked in write(): nothing of that process can act while
+ *		the command waits.  Set by the chip glue for each command.
  * @commands:	commands it wrote (counted as in &tpm2_rm_stats.commands)
  * @tpm_commands: TPM commands the resource manager sent while its
  *		commands ran, theirs included
@@ -217,6 +220,7 @@ struct tpm2_rm_client {
 	unsigned long wake_seq;
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
+	bool alone;
 	u64 commands;
 	u64 tpm_commands;
 };

@@ -12,6 +12,8 @@
  * uses for its null key (tpm2_save_context(), tpm2_load_context()).
  */
 #include <linux/cred.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/unaligned.h>
 #include "tpm.h"
@@ -136,6 +138,10 @@ ssize_t tpm2_rm_transmit(struct tpm_chip *chip, struct tpm_space *space,
 	ssize_t ret;
 
 	tpm2_end_auth_session(chip);
+	/* O_NONBLOCK files are served by a worker; their process acts on */
+	space->client->alone = !(current->flags & PF_WQ_WORKER) &&
+			       get_nr_threads(current) == 1 &&
+			       task_tgid_nr(current) == space->client->pid;
 	rm->busy = true;
 	ret = tpm2_rm_command(space->client, buf, bufsiz);
 	rm->busy = false;

@@ -11,6 +11,7 @@ test marked @vanilla_xfail is expected to fail on the unmodified kernel
 import importlib.util
 import os
 import sys
+import threading
 import time
 import traceback
 
@@ -44,6 +45,13 @@ def collect(args):
 
 
 def main():
+    # The tests hold sessions in this process and wait for one in it, as
+    # separate processes would.  A single-threaded process blocked in
+    # write() is answered at once when only it holds what it waits for
+    # (it could never release it); a second thread makes this one a
+    # process that could.  test_hostile forks a child to test that rule.
+    idle = threading.Event()
+    threading.Thread(target=idle.wait, daemon=True).start()
     cases = collect(sys.argv[1:])
     vanilla = os.environ.get("VM_KERNEL", "").startswith("vanilla")
     print("KTAP version 1")
