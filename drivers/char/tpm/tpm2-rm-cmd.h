@@ -90,6 +90,8 @@ struct tpm2_rm_rsp {
 #define TPM2_RC_INSUFFICIENT	0x09A
 #define TPM2_RC_COMMAND_SIZE	0x142
 #define TPM2_RC_AUTHSIZE	0x144
+#define TPM2_RC_AUTH_CONTEXT	0x145
+#define TPM2_RC_SIZE		0x095
 
 u32 tpm2_rm_parse_cmd(const u8 *buf, size_t len, u32 attrs,
 		      struct tpm2_rm_cmd *cmd);

@@ -129,6 +129,90 @@ static void cap_handles_paging(struct kunit *test)
 	env_free(e);
 }
 
+/*
+ * GetCapability(TPM_CAP_HANDLES) of objects or sessions never reaches the
+ * TPM, which would list every client's: with trailing bytes it is
+ * refused, and with a session too, since an answer made up by the
+ * resource manager cannot carry the session's response.  The context
+ * commands allow no session at all; one there (another client's, here)
+ * is refused before anything reaches the TPM.
+ */
+static void cap_handles_malformed(struct kunit *test)
+{
+	struct env *e = env_new(test, 3, 3);
+	struct tpm2_rm_client *a = client(test, e), *b = client(test, e);
+	unsigned int before;
+	u32 s, sa;
+
+	sa = start_session(test, e, a);
+	s = start_session(test, e, b);
+	before = e->f->commands;
+	hdr(e, TPM2_ST_NO_SESSIONS, TPM2_CC_GET_CAPABILITY);
+	put_unaligned_be32(TPM2_CAP_HANDLES, e->buf + 10);
+	put_unaligned_be32(0x02000000, e->buf + 14);
+	put_unaligned_be32(8, e->buf + 18);
+	e->buf[22] = 0;
+	KUNIT_EXPECT_EQ(test, run(e, b, 23), TPM2_RM_RC(TPM2_RC_SIZE));
+
+	hdr(e, TPM2_ST_SESSIONS, TPM2_CC_GET_CAPABILITY);
+	put_unaligned_be32(9, e->buf + 10);
+	put_unaligned_be32(s, e->buf + 14);
+	put_unaligned_be16(0, e->buf + 18);
+	e->buf[20] = 0x81;			/* continueSession, audit */
+	put_unaligned_be16(0, e->buf + 21);
+	put_unaligned_be32(TPM2_CAP_HANDLES, e->buf + 23);
+	put_unaligned_be32(0x80000000, e->buf + 27);
+	put_unaligned_be32(8, e->buf + 31);
+	KUNIT_EXPECT_EQ(test, run(e, b, 35),
+			TPM2_RM_RC(TPM2_RC_AUTH_CONTEXT));
+	KUNIT_EXPECT_EQ(test, e->f->commands, before);
+
+	/* nor do FlushContext, ContextSave or ContextLoad carry one */
+	hdr(e, TPM2_ST_SESSIONS, TPM2_CC_FLUSH_CONTEXT);
+	put_unaligned_be32(s, e->buf + 10);
+	put_unaligned_be32(9, e->buf + 14);
+	put_unaligned_be32(sa, e->buf + 18);
+	put_unaligned_be16(0, e->buf + 22);
+	e->buf[24] = 0;
+	put_unaligned_be16(0, e->buf + 25);
+	KUNIT_EXPECT_EQ(test, run(e, b, 27),
+			TPM2_RM_RC(TPM2_RC_AUTH_CONTEXT));
+	KUNIT_EXPECT_EQ(test, e->f->commands, before);
+	KUNIT_EXPECT_EQ(test, sessions_in(e->f, S_LOADED), 2);
+	tpm2_rm_client_free(a, true);
+	tpm2_rm_client_free(b, true);
+	env_free(e);
+}
+
+/*
+ * A client at rm_max_client_contexts is told so by a code of its own
+ * (RM|TPM_RC_OBJECT_HANDLES, for a session RM|TPM_RC_SESSION_HANDLES),
+ * not the TPM's OBJECT_MEMORY, and what the TPM created is flushed.
+ */
+static void context_bound_is_told(struct kunit *test)
+{
+	unsigned int bound = tpm2_rm_max_client_contexts;
+	struct env *e = env_new(test, 3, 3);
+	struct tpm2_rm_client *c = client(test, e);
+	u32 h;
+
+	tpm2_rm_max_client_contexts = 2;
+	create_primary(test, e, c);
+	create_primary(test, e, c);
+	hdr(e, TPM2_ST_NO_SESSIONS, TPM2_CC_CREATE_PRIMARY);
+	put_unaligned_be32(0x40000001, e->buf + 10);
+	KUNIT_EXPECT_EQ(test, run(e, c, 14),
+			TPM2_RM_RC(TPM2_RC_OBJECT_HANDLES));
+	KUNIT_EXPECT_EQ(test, try_session(e, c, &h),
+			TPM2_RM_RC(TPM2_RC_SESSION_HANDLES));
+	tpm2_rm_max_client_contexts = bound;
+	KUNIT_EXPECT_EQ(test, loaded_objects(e->f), 2);
+	KUNIT_EXPECT_EQ(test, sessions_in(e->f, S_FREE), FAKE_MAX_SESSIONS);
+	tpm2_rm_client_free(c, true);
+	KUNIT_EXPECT_EQ(test, loaded_objects(e->f), 0);
+	env_free(e);
+}
+
 /* Flushing an evicted object costs no TPM command; unknown is EINVAL. */
 static void flush_evicted_is_free(struct kunit *test)
 {
@@ -398,8 +482,8 @@ static unsigned int saved_without_copy(struct env *e)
  * A session saved in the TPM that the resource manager keeps no copy of
  * could never be refreshed, and once the context gap reached it every
  * session save on the chip would fail.  When the copy cannot be made,
- * the save is undone: the client's own ContextSave (told
- * RM|TPM_RC_MEMORY) as well as an eviction.
+ * the save is undone: the client's own ContextSave as well as an
+ * eviction; either client is told RM|TPM_RC_MEMORY, not an errno.
  */
 static void failed_copy_leaves_nothing_saved(struct kunit *test)
 {
@@ -414,7 +498,8 @@ static void failed_copy_leaves_nothing_saved(struct kunit *test)
 			TPM2_RM_RC(TPM2_RC_MEMORY));
 	KUNIT_EXPECT_EQ(test, saved_without_copy(e), 0);
 	/* b's session needs a's slot: a's cannot be saved without a copy */
-	KUNIT_EXPECT_NE(test, try_session(e, b, &h), 0);
+	KUNIT_EXPECT_EQ(test, try_session(e, b, &h),
+			TPM2_RM_RC(TPM2_RC_MEMORY));
 	KUNIT_EXPECT_EQ(test, saved_without_copy(e), 0);
 	kunit_deactivate_static_stub(test, tpm2_rm_dup);
 
@@ -569,6 +654,8 @@ static struct kunit_case tpm2_rm_core_cases[] = {
 	KUNIT_CASE(lru_across_clients),
 	KUNIT_CASE(isolation),
 	KUNIT_CASE(cap_handles_paging),
+	KUNIT_CASE(cap_handles_malformed),
+	KUNIT_CASE(context_bound_is_told),
 	KUNIT_CASE(flush_evicted_is_free),
 	KUNIT_CASE(session_ends_with_command),
 	KUNIT_CASE(object_memory_is_retried),

@@ -25,10 +25,14 @@
  *   RM | any other TPM code: what the TPM answered to a ContextLoad the
  *        command needed (e.g. TPM_RC_INITIALIZE: the TPM was reset and
  *        waits for its Startup, tpm2-rm-reset.c); nothing is lost
- *   RM | TPM_RC_OBJECT_MEMORY: over the per-client bound of contexts
+ *   RM | TPM_RC_OBJECT_HANDLES (a session: _SESSION_HANDLES): over the
+ *        per-client bound of contexts
  *   RM | TPM_RC_MEMORY: the kernel could not allocate memory
  *   RM | TPM_RC_COMMAND_CODE, _COMMAND_SIZE, _BAD_TAG, _INSUFFICIENT,
  *        _AUTHSIZE: the command is unknown or malformed
+ *   RM | TPM_RC_AUTH_CONTEXT: FlushContext, ContextSave, ContextLoad or
+ *        GetCapability(HANDLES) carrying sessions; RM | TPM_RC_SIZE: the
+ *        last with trailing bytes (tpm2-rm-virt.c)
  * Locking: the caller holds the chip's tpm_mutex (see tpm2-rm.h).
  */
 #include <linux/slab.h>
@@ -196,8 +200,10 @@ static u32 adopt_new_handle(struct tpm2_rm_client *c,
 
 	if (IS_ERR(ctx)) {
 		tpm2_rm_flush(rm, handle);
-		return PTR_ERR(ctx) == -EDQUOT ? TPM2_RC_OBJECT_MEMORY :
-						 TPM2_RC_MEMORY;
+		if (PTR_ERR(ctx) != -EDQUOT)
+			return TPM2_RC_MEMORY;
+		return tpm2_rm_is_session(handle) ? TPM2_RC_SESSION_HANDLES :
+						    TPM2_RC_OBJECT_HANDLES;
 	}
 	tpm2_rm_set_resident(rm, ctx, handle);
 	tpm2_rm_touch(rm, ctx);
@@ -274,6 +280,12 @@ static ssize_t parse(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz,
 	if (!rm->room_known)
 		tpm2_rm_learn_room(rm);
 
+	/* the TPM allows no session here; nor would a made-up answer carry one */
+	if (get_unaligned_be16(buf) == TPM2_ST_SESSIONS &&
+	    (cmd->cc == TPM2_CC_FLUSH_CONTEXT ||
+	     cmd->cc == TPM2_CC_CONTEXT_SAVE ||
+	     cmd->cc == TPM2_CC_CONTEXT_LOAD))
+		return tpm2_rm_refuse(rm, buf, TPM2_RC_AUTH_CONTEXT);
 	if (cmd->cc == TPM2_CC_FLUSH_CONTEXT)
 		return tpm2_rm_flush_context(c, cmd, buf, *len);
 	if (cmd->cc == TPM2_CC_GET_CAPABILITY) {
@@ -301,6 +313,18 @@ static int decide(struct tpm2_rm_client *c, struct tpm2_rm_cmd *cmd,
 		break;
 	}
 	return 0;
+}
+
+/*
+ * Making room or loading failed: only a failing transport reaches
+ * write() as an errno, as without the resource manager; the kernel out
+ * of memory, or a context it could not keep, is an answer.
+ */
+static ssize_t errno_rsp(struct tpm2_rm *rm, u8 *buf, int err)
+{
+	if (err == -ENOMEM || err == -ENODATA || err == -E2BIG)
+		return tpm2_rm_refuse(rm, buf, TPM2_RC_MEMORY);
+	return err;
 }
 
 static ssize_t run_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
@@ -337,7 +361,7 @@ static ssize_t run_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
 	tpm2_rm_pin_refs(&refs, true);
 	rc = load_refs(rm, &cmd, buf, &refs, &err);
 	if (err || rc) {
-		ret = err ? err : tpm2_rm_refuse(rm, buf, rc);
+		ret = err ? errno_rsp(rm, buf, err) : tpm2_rm_refuse(rm, buf, rc);
 		goto out;
 	}
 	tpm2_rm_map_handles(&cmd, &refs, buf, true);

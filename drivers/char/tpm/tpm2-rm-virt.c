@@ -154,7 +154,9 @@ static unsigned int list_handles(struct tpm2_rm_client *c, u32 first,
  * For transient objects and sessions, the client sees its own handles
  * only: its objects under 0x80, its sessions (loaded or evicted by the
  * resource manager) under 0x02, and sessions it saved itself under 0x03.
- * Other capabilities and handle types go to the TPM.
+ * Such a query with trailing bytes is refused with RM|TPM_RC_SIZE, one
+ * carrying sessions with RM|TPM_RC_AUTH_CONTEXT.  Other capabilities and
+ * handle types go to the TPM.
  *
  * Return: the response length if @handled.
  */
@@ -168,7 +170,7 @@ ssize_t tpm2_rm_get_capability(struct tpm2_rm_client *c,
 	u8 type;
 
 	*handled = false;
-	if (cmd->size != cmd->params_off + 12)
+	if (cmd->size < cmd->params_off + 12)
 		return 0;
 	cap = get_unaligned_be32(buf + cmd->params_off);
 	prop = get_unaligned_be32(buf + cmd->params_off + 4);
@@ -178,7 +180,16 @@ ssize_t tpm2_rm_get_capability(struct tpm2_rm_client *c,
 					!tpm2_rm_is_session(prop)))
 		return 0;
 
+	/*
+	 * Never to the TPM, which would list everybody's handles.  The
+	 * answer is made here, so it cannot carry a session's response
+	 * (an audit session's digest, its nonces).
+	 */
 	*handled = true;
+	if (cmd->size != cmd->params_off + 12)
+		return tpm2_rm_refuse(c->rm, buf, TPM2_RC_SIZE);
+	if (cmd->nr_sessions)
+		return tpm2_rm_refuse(c->rm, buf, TPM2_RC_AUTH_CONTEXT);
 	count = min_t(u32, count, TPM2_RM_MAX_CAP_HANDLES);
 	n = list_handles(c, prop, count, buf + TPM_HEADER_SIZE + 9, &more);
 	put_unaligned_be16(TPM2_ST_NO_SESSIONS, buf);
