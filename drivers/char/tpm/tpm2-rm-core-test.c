@@ -597,6 +597,35 @@ static void every_command_fails_once(struct kunit *test)
 }
 
 /*
+ * The resource manager keeps a copy of each command for retries; it may
+ * hold passwords (an authorization area) and sensitive data (Create,
+ * Import).  Nothing of it stays once the command is over, whether it
+ * ran, was refused, or waits.
+ */
+static void command_copy_is_zeroed(struct kunit *test)
+{
+	struct env *e = env_new(test, 3, 3);
+	struct tpm2_rm_client *c = client(test, e);
+	u32 key = create_primary(test, e, c);
+
+	KUNIT_EXPECT_PTR_EQ(test, memchr_inv(e->rm->copy, 0, TPM_BUFSIZE),
+			    NULL);
+	hdr(e, TPM2_ST_SESSIONS, CC_SIGN);
+	put_unaligned_be32(key, e->buf + 10);
+	put_unaligned_be32(13, e->buf + 14);
+	put_unaligned_be32(TPM2_RS_PW, e->buf + 18);
+	put_unaligned_be16(0, e->buf + 22);
+	e->buf[24] = 0;
+	put_unaligned_be16(4, e->buf + 25);
+	memcpy(e->buf + 27, "pass", 4);
+	KUNIT_EXPECT_EQ(test, run(e, c, 31), 0);
+	KUNIT_EXPECT_PTR_EQ(test, memchr_inv(e->rm->copy, 0, TPM_BUFSIZE),
+			    NULL);
+	tpm2_rm_client_free(c, true);
+	env_free(e);
+}
+
+/*
  * What the resource manager's own code costs per client command, the
  * fake TPM's time taken out: a TPM command takes milliseconds, so this
  * must stay far below one.  Steady state (everything resident), then 8
@@ -668,6 +697,7 @@ static struct kunit_case tpm2_rm_core_cases[] = {
 	KUNIT_CASE(failed_flush_is_retried),
 	KUNIT_CASE(failed_copy_leaves_nothing_saved),
 	KUNIT_CASE_SLOW(every_command_fails_once),
+	KUNIT_CASE(command_copy_is_zeroed),
 	KUNIT_CASE(command_cost),
 	{}
 };

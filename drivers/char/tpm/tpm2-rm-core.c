@@ -156,6 +156,7 @@ static ssize_t send_cmd(struct tpm2_rm *rm, u32 cc, u8 *buf, size_t len)
 	int again;
 
 	memcpy(rm->copy, buf, len);
+	rm->copy_len = len;
 	for (;;) {
 		ret = tpm2_rm_xmit(rm, buf, len);
 		if (ret < 0)
@@ -408,6 +409,9 @@ ssize_t tpm2_rm_command(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz)
 	c->rm->cur_client = c->id;
 	ret = run_command(c, buf, bufsiz);
 	c->rm->cur_client = 0;
+	/* it may hold passwords and sensitive data (Create, Import) */
+	memzero_explicit(c->rm->copy, c->rm->copy_len);
+	c->rm->copy_len = 0;
 	c->tpm_commands += c->rm->stats.tpm_commands - sent;
 	if (ret == TPM2_RM_WAIT)
 		return ret;
@@ -445,7 +449,7 @@ struct tpm2_rm *tpm2_rm_alloc(const struct tpm2_rm_ops *ops, void *priv)
 	INIT_LIST_HEAD(&rm->wait_new);
 	INIT_LIST_HEAD(&rm->claimants);
 	rm->io = kmalloc(TPM_BUFSIZE, GFP_KERNEL);
-	rm->copy = kmalloc(TPM_BUFSIZE, GFP_KERNEL);
+	rm->copy = kzalloc(TPM_BUFSIZE, GFP_KERNEL);
 	if (!rm->io || !rm->copy) {
 		tpm2_rm_free(rm);
 		return NULL;
@@ -468,7 +472,7 @@ void tpm2_rm_free(struct tpm2_rm *rm)
 	list_for_each_entry_safe(ctx, tmp, &rm->orphans, node)
 		tpm2_rm_drop_ctx(rm, ctx);
 	kfree(rm->io);
-	kfree(rm->copy);
+	kfree_sensitive(rm->copy);
 	kfree(rm);
 }
 

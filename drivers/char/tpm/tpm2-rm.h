@@ -341,7 +341,9 @@ struct tpm2_rm_ops {
  *			(tpm2_rm_flush())
  * @nr_unflushed:	entries in @unflushed
  * @io:			TPM_BUFSIZE buffer for the resource manager's commands
- * @copy:		TPM_BUFSIZE copy of the client command, for retries
+ * @copy:		TPM_BUFSIZE copy of the client command, for retries;
+ *			zeroed when the command is over
+ * @copy_len:		bytes of @copy in use
  * @stats:		counters
  */
 struct tpm2_rm {
@@ -388,6 +390,7 @@ struct tpm2_rm {
 	unsigned int nr_unflushed;
 	u8 *io;
 	u8 *copy;
+	size_t copy_len;
 	struct tpm2_rm_stats stats;
 };
 
