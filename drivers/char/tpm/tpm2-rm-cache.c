@@ -253,9 +253,16 @@ int tpm2_rm_make_room(struct tpm2_rm *rm, unsigned int objects,
  * tpm2_rm_saw_save() - a session's context was just saved into @ctx->blob
  * @rm:		resource manager
  * @ctx:	the session
+ *
+ * The TPM numbers saved session contexts anew only after a TPM Reset.
+ * A sequence below the newest seen means one happened that the kernel
+ * did not see (tpm2-rm-reset.c): the next entry point asks the TPM which
+ * sessions still exist, as after a Startup it sees.
  */
 void tpm2_rm_saw_save(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 {
 	ctx->seq = get_unaligned_be64(ctx->blob);
+	if (ctx->seq < rm->last_seq)
+		rm->tpm_started = true;
 	rm->last_seq = max(rm->last_seq, ctx->seq);
 }

@@ -254,6 +254,47 @@ static void unseen_reset_never_maps_onto_another(struct kunit *test)
 	env_free(e);
 }
 
+/*
+ * The TPM is reset and started with nothing reaching the kernel between,
+ * while a client holds sessions.  The first session saved afterwards has
+ * a sequence below those seen before, which only a TPM Reset makes: the
+ * resource manager asks the TPM which sessions exist and forgets the
+ * others, rather than count them against the TPM's limit and refresh
+ * them at every eviction.
+ */
+static void unseen_reset_found_by_sequence(struct kunit *test)
+{
+	struct env *e = env_new(test, 3, 2);
+	struct tpm2_rm_client *a = client(test, e), *b;
+	u32 key, s[3], t[3];
+	unsigned int i;
+
+	e->f->gap = 16;
+	key = create_primary(test, e, a);
+	for (i = 0; i < 3; i++)
+		s[i] = start_session(test, e, a);
+	for (i = 0; i < 6; i++)
+		KUNIT_ASSERT_EQ(test, sign(e, a, key, s[i % 3], 1), 0);
+	KUNIT_ASSERT_EQ(test, e->rm->nr_live, 3);
+	fake_init(e->f);
+	/* the resource manager is not shown this one */
+	KUNIT_ASSERT_EQ(test, send_su(e, TPM2_CC_STARTUP, TPM2_SU_CLEAR), 0);
+	b = client(test, e);
+	key = create_primary(test, e, b);
+	for (i = 0; i < 3; i++)
+		t[i] = start_session(test, e, b);
+	KUNIT_EXPECT_EQ(test, sign(e, b, key, t[0], 1), 0);
+	KUNIT_EXPECT_EQ(test, e->rm->nr_live, 3);
+	KUNIT_EXPECT_EQ(test, e->rm->stats.tpm_resets, 1);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, sign(e, b, key, t[i], 1), 0);
+	KUNIT_EXPECT_EQ(test, a->nr_sessions, 0);
+	tpm2_rm_client_free(a, true);
+	tpm2_rm_client_free(b, true);
+	expect_empty(test, e);
+	env_free(e);
+}
+
 /* The TPM cannot be asked which sessions survived: ask again later. */
 static void reconcile_is_retried(struct kunit *test)
 {
@@ -315,6 +356,7 @@ static struct kunit_case tpm2_rm_reset_cases[] = {
 	KUNIT_CASE(new_session_after_reset),
 	KUNIT_CASE(unseen_reset_never_maps_onto_another),
 	KUNIT_CASE(reconcile_is_retried),
+	KUNIT_CASE(unseen_reset_found_by_sequence),
 	KUNIT_CASE(failed_load_is_not_lost),
 	KUNIT_CASE(reset_loses_what_it_must),
 	KUNIT_CASE(restart_and_resume_keep_everything),
