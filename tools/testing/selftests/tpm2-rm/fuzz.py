@@ -203,10 +203,19 @@ class FuzzClient:
         if which >= 3:
             # a context someone saved: loading it is a legitimate hand-off
             self.mine.add(struct.unpack(">I", rsp[10:14])[0])
-        elif which != 1 and h not in self.mine:
+        elif which != 1 and not self.holds(h):
             raise Violation("client used foreign handle 0x%x (cc 0x%x; "
                             "it holds %s)" % (h, struct.unpack(">I", cmd[6:10])[0],
                                               sorted(hex(x) for x in self.mine)))
+
+    def holds(self, h):
+        """The client holds h; a session by its index, whatever the
+        handle's type, as the TPM knows it."""
+        if h in self.mine:
+            return True
+        return h >> 24 in (2, 3) and any(
+            m >> 24 in (2, 3) and m & 0xFFFFFF == h & 0xFFFFFF
+            for m in self.mine)
 
     def check_listing(self):
         for prop in (0x80000000, 0x02000000, 0x03000000):
@@ -214,8 +223,7 @@ class FuzzClient:
             if handles is None:
                 continue
             for h in handles:
-                if h not in self.mine and (h & 0x00FFFFFF) | 0x02000000 not in self.mine \
-                        and (h & 0x00FFFFFF) | 0x03000000 not in self.mine:
+                if not self.holds(h):
                     raise Violation("listed 0x%x it was never given" % h)
 
     def publish(self):
