@@ -7,6 +7,31 @@
  * fails with SESSION_HANDLES and only ending a session helps.  This file
  * decides who gets the next session, and whose session ends.
  *
+ * Threat model.  Clients (open /dev/tpmrmN files) do not trust each
+ * other; one user may open many files in many processes.  What one
+ * client, or one user, can do to the others, and the bound on it:
+ *  - hold sessions: at most rm_client_sessions per file and
+ *    rm_user_sessions per user but root, wherever a session is had
+ *    (StartAuthSession, ContextLoad of a hand-off); its hand-offs count
+ *    toward its user until someone loads them;
+ *  - make others wait: a waiter is answered within rm_session_wait_ms of
+ *    its turn; a claim lapses at the claimant's next other command or a
+ *    second after its last session; each admission step costs
+ *    O(log clients) under the chip lock, so a flood of waiters costs
+ *    everybody else little;
+ *  - take a session from another: only by the fair-share rule below,
+ *    from a client above its share, never a session in use or one a
+ *    client saved, never for a client whose user is at its bound;
+ *  - reach another's session: never; a client names only entries of its
+ *    own table, sessions by their index as the TPM knows them, and a
+ *    revoked session's handle is refused to its owner (no ABA);
+ *  - lose what it holds: only by its own commands, by the TPM, or by the
+ *    rules here, and it is then told by a code before anything reaches
+ *    the TPM.
+ * Outside the model: root, to whom rm_user_sessions does not apply;
+ * whoever may open /dev/tpmN, which has the whole TPM; the kernel's own
+ * commands, which cannot wait and may have a session revoked for them.
+ *
  * Accounting.  Every session the resource manager knows counts in
  * rm->nr_live: its clients' and those handed off by clients that closed
  * ("orphans", kept so that another process can ContextLoad them).  Each
