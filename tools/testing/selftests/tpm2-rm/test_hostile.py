@@ -38,13 +38,14 @@ tpm2_flushcontext hs.ctx
 
 
 def test_session_handoff_pipelines():
-    """24 tpm2-tools pipelines at once, each handing its HMAC session
+    """48 tpm2-tools pipelines at once, each handing its HMAC session
     from process to process in a file (so between commands each is a
-    session saved by a client that closed): all pass, as on vanilla.
-    Before, hand-offs beyond rm_max_orphans (16) were ended."""
+    session saved by a client that closed): all pass.  Before, hand-offs
+    beyond rm_max_orphans (16) were ended: 16 of 24 passed.
+    stress_pipelines.py runs 100."""
     if not shutil.which("tpm2_startauthsession"):
         raise Skip("tpm2-tools not installed")
-    n = 24
+    n = 48
     results = [None] * n
     env = dict(os.environ, **TCTI)
     top = tempfile.mkdtemp()
@@ -319,7 +320,7 @@ def waiters_beside_others(n, srk):
     (ms, None without srk)."""
     with param("rm_session_wait_ms", 120000), world_usable(), Holders():
         with Client() as o:
-            idle = p99([timed(o.get_random, 8)[1] for _ in range(100)])
+            idle = p99([timed(o.get_random, 8)[1] for _ in range(200)])
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -340,9 +341,10 @@ def waiters_beside_others(n, srk):
         try:
             queued = os.read(r, 16).decode()
             assert queued, "the waiters' process failed"
-            time.sleep(1.5)
+            # their writes returned; let the workers queue every one
+            time.sleep(3)
             with Client() as o:
-                busy = p99([timed(o.get_random, 8)[1] for _ in range(100)])
+                busy = p99([timed(o.get_random, 8)[1] for _ in range(200)])
             key = trusted_key_ms() if srk else None
         finally:
             os.kill(pid, signal.SIGKILL)
@@ -362,8 +364,10 @@ SRK = "0x81000102"
 def persistent_srk():
     """A persistent primary key for trusted keys (tpm2-tools makes it,
     before the TPM's sessions are taken: tpm2-tools may start one);
-    None without keyutils or tpm2-tools."""
-    if not shutil.which("keyctl") or not shutil.which("tpm2_evictcontrol"):
+    None without keyutils or tpm2-tools, or when /dev/tpmrm0 is a vTPM
+    bound over the machine's (vtpm-guest.sh): trusted keys use tpm0."""
+    if not shutil.which("keyctl") or not shutil.which("tpm2_evictcontrol") \
+            or os.environ.get("TPM2RM_VTPM"):
         return None
     env = dict(os.environ, **TCTI)
     with tempfile.TemporaryDirectory() as d:
