@@ -137,7 +137,7 @@ static int after_rc(struct tpm2_rm *rm, u32 cc, u32 rc, unsigned int *gaps)
 	case TPM2_RC_SESSION_HANDLES:
 		if (cc != TPM2_CC_START_AUTH_SESS)
 			return 0;
-		if (tpm2_rm_reclaim_orphan(rm, false))
+		if (tpm2_rm_reclaim_orphan(rm, 0))
 			return 1;
 		/* sessions we do not know of: wait for ours to end */
 		rm->tpm_full = true;

@@ -153,7 +153,7 @@ bool tpm2_rm_foreign_retry_rc(struct tpm2_rm *rm, u32 cc, u32 rc)
 	case TPM2_RC_SESSION_MEMORY:
 		return !tpm2_rm_evict_one_more(rm, rc == TPM2_RC_SESSION_MEMORY);
 	case TPM2_RC_SESSION_HANDLES:
-		return tpm2_rm_reclaim_orphan(rm, false) ||
+		return tpm2_rm_reclaim_orphan(rm, 0) ||
 		       tpm2_rm_revoke_for(rm, NULL);
 	}
 	return false;

@@ -133,6 +133,7 @@ static void reset_seq(struct tpm2_rm *rm)
 {
 	rm->last_seq = 0;
 	rm->oldest_hint = 0;
+	rm->next_reclaimed = 0;
 }
 
 /*

@@ -383,23 +383,41 @@ static void within_share_is_safe(struct kunit *test)
 	env_free(e);
 }
 
-/* Hand-offs of closed clients are reclaimed before anyone waits. */
+/*
+ * Hand-offs of closed clients are reclaimed before anyone's session is
+ * revoked, once a quarter of rm_session_wait_ms old: a younger one is
+ * about to be loaded by the next process of a pipeline, and the waiter
+ * waits for it instead.  Whoever loads one that was ended is told so.
+ */
 static void orphans_go_first(struct kunit *test)
 {
 	struct env *e = small_tpm(test, 4);
 	struct tpm2_rm_client *a = client(test, e), *b = client(test, e);
-	u8 blob[64];
+	u8 blob[64], first[64];
+	unsigned int i, before;
 	u32 len, h;
-	unsigned int i;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
 		KUNIT_ASSERT_EQ(test, context_save(e, a, session(test, e, a),
 						   blob, &len), 0);
+		if (!i)
+			memcpy(first, blob, len);
+	}
 	tpm2_rm_client_free(a, true);
 	KUNIT_EXPECT_EQ(test, e->rm->nr_orphans, 4);
 	KUNIT_EXPECT_EQ(test, e->rm->nr_live, 4);
+	KUNIT_EXPECT_EQ(test, try_session(e, b, &h), WAIT);
+	KUNIT_EXPECT_EQ(test, b->wait_ms, tpm2_rm_session_wait_ms / 4);
+	KUNIT_EXPECT_EQ(test, e->rm->stats.reclaimed, 0);
+	e->f->now += tpm2_rm_session_wait_ms / 4;
 	KUNIT_EXPECT_EQ(test, try_session(e, b, &h), 0);
 	KUNIT_EXPECT_EQ(test, e->rm->stats.reclaimed, 1);
+	/* loading the one ended is refused as the TPM would, by the RM */
+	before = e->f->commands;
+	KUNIT_EXPECT_EQ(test, context_load(e, b, first, len, &h),
+			TPM2_RM_RC(TPM2_RC_HANDLE | TPM2_RC_P |
+				   (1 << TPM2_RC_N_SHIFT)));
+	KUNIT_EXPECT_EQ(test, e->f->commands, before);
 	/* the newest hand-off is still there for whoever loads it */
 	KUNIT_EXPECT_EQ(test, context_load(e, b, blob, len, &h), 0);
 	tpm2_rm_client_free(b, true);

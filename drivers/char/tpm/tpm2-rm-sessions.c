@@ -57,7 +57,13 @@
  *    successful StartAuthSession (whatever it is, malformed included),
  *    or a second after its last session started.
  *  - Handed-off sessions are reclaimed first: once older than
- *    rm_orphan_ms, and at any age when someone waits.
+ *    rm_orphan_ms, and when someone waits, once a quarter of
+ *    rm_session_wait_ms old (the next process of a tpm2-tools pipeline
+ *    loads its hand-off sooner, even on a loaded machine; ending it
+ *    would fail the pipeline, while the waiter only waits).  The
+ *    kernel's commands, which cannot wait, reclaim one at any age.  A
+ *    ContextLoad of a hand-off that was ended is refused with
+ *    RM|TPM_RC_HANDLE + P + 1, as the TPM would refuse it.
  *  - If every client holding sessions waits for more, none can progress:
  *    the command of the youngest holder fails, not everybody's.
  *  - After rm_session_wait_ms, the least recently used idle session of
@@ -508,8 +514,19 @@ void tpm2_rm_orphan(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx)
 	rm->nr_orphans++;
 }
 
+/* A hand-off this old may be ended for a waiting client (see the top). */
+static unsigned int orphan_grace(void)
+{
+	return min(tpm2_rm_orphan_ms, tpm2_rm_session_wait_ms / 4);
+}
+
 static void end_orphan(struct tpm2_rm *rm, struct tpm2_rm_ctx *old)
 {
+	struct tpm2_rm_reclaimed *r;
+
+	r = &rm->reclaimed[rm->next_reclaimed++ % TPM2_RM_MAX_RECLAIMED];
+	r->handle = old->vhandle;
+	r->seq = old->seq;
 	tpm2_rm_flush(rm, old->vhandle);
 	tpm2_rm_drop_ctx(rm, old);
 	rm->stats.reclaimed++;
@@ -517,18 +534,17 @@ static void end_orphan(struct tpm2_rm *rm, struct tpm2_rm_ctx *old)
 
 /**
  * tpm2_rm_reclaim_orphan() - end the oldest handed-off session
- * @rm:			resource manager
- * @expired_only:	only if older than rm_orphan_ms
+ * @rm:		resource manager
+ * @min_age:	only if handed off at least that long ago (ms)
  *
  * Return: true if one was ended.
  */
-bool tpm2_rm_reclaim_orphan(struct tpm2_rm *rm, bool expired_only)
+bool tpm2_rm_reclaim_orphan(struct tpm2_rm *rm, unsigned int min_age)
 {
 	struct tpm2_rm_ctx *old;
 
 	old = list_first_entry_or_null(&rm->orphans, struct tpm2_rm_ctx, node);
-	if (!old || (expired_only &&
-		     tpm2_rm_now(rm) - old->since < tpm2_rm_orphan_ms))
+	if (!old || tpm2_rm_now(rm) - old->since < min_age)
 		return false;
 	end_orphan(rm, old);
 	return true;
@@ -651,6 +667,7 @@ static int admit_wait(struct tpm2_rm_client *c, u64 now, u64 next)
 static u64 next_change(struct tpm2_rm *rm)
 {
 	struct tpm2_rm_client *o;
+	struct tpm2_rm_ctx *old;
 	u64 next = 0;
 
 	o = list_first_entry_or_null(&rm->claimants, struct tpm2_rm_client,
@@ -659,6 +676,10 @@ static u64 next_change(struct tpm2_rm *rm)
 		next = o->claim_until;
 	if (rm->tpm_full && (!next || rm->full_since + TPM2_RM_FULL_MS < next))
 		next = rm->full_since + TPM2_RM_FULL_MS;
+	/* the oldest hand-off may be ended for a waiter then */
+	old = list_first_entry_or_null(&rm->orphans, struct tpm2_rm_ctx, node);
+	if (old && (!next || old->since + orphan_grace() < next))
+		next = old->since + orphan_grace();
 	return next;
 }
 
@@ -723,7 +744,7 @@ int tpm2_rm_admit(struct tpm2_rm_client *c)
 
 	if (c->nr_sessions >= client_limit(rm))
 		return TPM2_RC_SESSION_HANDLES;
-	while (tpm2_rm_reclaim_orphan(rm, true))
+	while (tpm2_rm_reclaim_orphan(rm, tpm2_rm_orphan_ms))
 		;
 	expire_claims(rm, now);
 	if (!c->wait_ticket) {
@@ -747,7 +768,7 @@ int tpm2_rm_admit(struct tpm2_rm_client *c)
 		/* ahead of it is someone who can go: it wakes us when done */
 		if (head != c && free)
 			return admit_wait(c, now, next_change(rm));
-		if (free || !tpm2_rm_reclaim_orphan(rm, false))
+		if (free || !tpm2_rm_reclaim_orphan(rm, orphan_grace()))
 			break;
 	}
 
@@ -768,6 +789,31 @@ int tpm2_rm_admit(struct tpm2_rm_client *c)
 		return admit_fail(c, TPM2_RC_SESSION_HANDLES);
 	}
 	return admit_wait(c, now, next_change(rm));
+}
+
+/**
+ * tpm2_rm_was_reclaimed() - is a session context one of a hand-off that
+ *	was ended for room?
+ * @rm:		resource manager
+ * @handle:	the context's savedHandle
+ * @seq:	its sequence
+ *
+ * A context of the session at that index no newer than the last one
+ * the resource manager held of it belongs to that session or to an
+ * earlier one at the index: the TPM would refuse to load it.  A session
+ * started there since is saved with a newer sequence.
+ *
+ * Return: true if so (the client is told RM|TPM_RC_HANDLE + P + 1).
+ */
+bool tpm2_rm_was_reclaimed(struct tpm2_rm *rm, u32 handle, u64 seq)
+{
+	unsigned int i;
+
+	for (i = 0; i < min(rm->next_reclaimed, TPM2_RM_MAX_RECLAIMED); i++)
+		if (tpm2_rm_same_handle(rm->reclaimed[i].handle, handle) &&
+		    seq <= rm->reclaimed[i].seq)
+			return true;
+	return false;
 }
 
 /**
@@ -794,8 +840,6 @@ u32 tpm2_rm_admit_load(struct tpm2_rm_client *c, u32 handle)
 		if (ctx->kind == TPM2_RM_SESSION && !ctx->revoked &&
 		    tpm2_rm_same_handle(ctx->vhandle, handle))
 			return 0;
-	if (c->nr_sessions >= client_limit(rm))
-		return TPM2_RC_SESSION_HANDLES;
 	list_for_each_entry(ctx, &rm->orphans, node)
 		if (tpm2_rm_same_handle(ctx->vhandle, handle))
 			from = ctx->user;
@@ -806,6 +850,8 @@ u32 tpm2_rm_admit_load(struct tpm2_rm_client *c, u32 handle)
 				    !ctx->revoked &&
 				    tpm2_rm_same_handle(ctx->vhandle, handle))
 					from = ctx->user;
+	if (c->nr_sessions >= client_limit(rm))
+		return TPM2_RC_SESSION_HANDLES;
 	if (from != c->user && user_at_limit(rm, c->user))
 		return TPM2_RC_SESSION_HANDLES;
 	return 0;

@@ -307,6 +307,10 @@ u32 tpm2_rm_context_load_begin(struct tpm2_rm_client *c,
 
 	if (!tpm2_rm_is_session(h))
 		return 0;
+	/* TPMS_CONTEXT: sequence first (tpm2_rm_saved_handle() checked it) */
+	if (tpm2_rm_was_reclaimed(c->rm, h,
+				  get_unaligned_be64(buf + cmd->params_off)))
+		return TPM2_RC_HANDLE | TPM2_RC_P | (1 << TPM2_RC_N_SHIFT);
 	rc = tpm2_rm_admit_load(c, h);
 	if (rc)
 		return rc;

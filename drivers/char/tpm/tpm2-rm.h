@@ -282,6 +282,19 @@ struct tpm2_rm_ops {
 	u64 (*now_ms)(struct tpm2_rm *rm);
 };
 
+/* Hand-offs ended for room, remembered to tell whoever loads one. */
+#define TPM2_RM_MAX_RECLAIMED	16
+
+/**
+ * struct tpm2_rm_reclaimed - a hand-off ended for room
+ * @handle:	its handle
+ * @seq:	the newest sequence of its saved context
+ */
+struct tpm2_rm_reclaimed {
+	u32 handle;
+	u64 seq;
+};
+
 /* Failed flushes remembered for another try: more than a TPM's slots. */
 #define TPM2_RM_MAX_UNFLUSHED	16
 
@@ -336,6 +349,10 @@ struct tpm2_rm_ops {
  * @clock:		advances with each client command, for LRU order
  * @next_id:		last client number handed out
  * @cur_client:		number of the client whose command runs, 0 if none
+ * @reclaimed:		handle and newest context sequence of the last
+ *			hand-offs ended for room (tpm2_rm_was_reclaimed()),
+ *			oldest overwritten first
+ * @next_reclaimed:	hand-offs ended so far; the next slot of @reclaimed
  * @unflushed:		handles of contexts the TPM may hold although nobody's
  *			books do: a FlushContext of them failed
  *			(tpm2_rm_flush())
@@ -386,6 +403,8 @@ struct tpm2_rm {
 	u64 clock;
 	u32 next_id;
 	u32 cur_client;
+	struct tpm2_rm_reclaimed reclaimed[TPM2_RM_MAX_RECLAIMED];
+	unsigned int next_reclaimed;
 	u32 unflushed[TPM2_RM_MAX_UNFLUSHED];
 	unsigned int nr_unflushed;
 	u8 *io;
@@ -486,7 +505,8 @@ void tpm2_rm_claim(struct tpm2_rm_client *c, bool started);
 int tpm2_rm_admit(struct tpm2_rm_client *c);
 void tpm2_rm_admit_done(struct tpm2_rm_client *c, u32 rc);
 u32 tpm2_rm_wait_cancel(struct tpm2_rm_client *c);
-bool tpm2_rm_reclaim_orphan(struct tpm2_rm *rm, bool expired_only);
+bool tpm2_rm_reclaim_orphan(struct tpm2_rm *rm, unsigned int min_age);
+bool tpm2_rm_was_reclaimed(struct tpm2_rm *rm, u32 handle, u64 seq);
 bool tpm2_rm_revoke_for(struct tpm2_rm *rm, struct tpm2_rm_client *c);
 void tpm2_rm_revoke(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);
 void tpm2_rm_session_lost(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx);

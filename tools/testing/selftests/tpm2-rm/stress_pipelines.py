@@ -14,6 +14,7 @@ import time
 
 from common import Skip, vanilla_xfail
 from test_hostile import KEY, PIPELINE, TCTI
+from tpm_reset import rm_counter
 
 PIPELINES = 100
 HANG_S = 600
@@ -38,6 +39,7 @@ def test_hundred_pipelines():
             except subprocess.TimeoutExpired:
                 results[i] = ("hang", "")
 
+    before = {k: rm_counter(k) for k in ("revoked", "reclaimed", "waits")}
     t0 = time.monotonic()
     th = [threading.Thread(target=one, args=(i,)) for i in range(PIPELINES)]
     for t in th:
@@ -56,6 +58,15 @@ def test_hundred_pipelines():
             codes = re.findall(r"0x[0-9a-fA-F]{3,}", err)
             outcome["failed " + (hex(int(codes[-1], 16)) if codes
                                  else "?")] += 1
+    shown = 0
+    for rc, err in results:
+        if rc and shown < 3:
+            shown += 1
+            for line in err.splitlines()[-2:]:
+                print("# failed: %s" % line)
+    if before["waits"] is not None:
+        print("# " + ", ".join("%s %d" % (k, rm_counter(k) - v)
+                               for k, v in before.items()))
     print("# %d pipelines in %.0f s: %s" %
           (PIPELINES, took, ", ".join("%s %d" % kv for kv in
                                       sorted(outcome.items()))))
