@@ -155,11 +155,7 @@ static void cap_handles_malformed(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, run(e, b, 23), TPM2_RM_RC(TPM2_RC_SIZE));
 
 	hdr(e, TPM2_ST_SESSIONS, TPM2_CC_GET_CAPABILITY);
-	put_unaligned_be32(9, e->buf + 10);
-	put_unaligned_be32(s, e->buf + 14);
-	put_unaligned_be16(0, e->buf + 18);
-	e->buf[20] = 0x81;			/* continueSession, audit */
-	put_unaligned_be16(0, e->buf + 21);
+	put_auth(e->buf + 10, s, 0x81, NULL, 0);	/* continue, audit */
 	put_unaligned_be32(TPM2_CAP_HANDLES, e->buf + 23);
 	put_unaligned_be32(0x80000000, e->buf + 27);
 	put_unaligned_be32(8, e->buf + 31);
@@ -170,12 +166,8 @@ static void cap_handles_malformed(struct kunit *test)
 	/* nor do FlushContext, ContextSave or ContextLoad carry one */
 	hdr(e, TPM2_ST_SESSIONS, TPM2_CC_FLUSH_CONTEXT);
 	put_unaligned_be32(s, e->buf + 10);
-	put_unaligned_be32(9, e->buf + 14);
-	put_unaligned_be32(sa, e->buf + 18);
-	put_unaligned_be16(0, e->buf + 22);
-	e->buf[24] = 0;
-	put_unaligned_be16(0, e->buf + 25);
-	KUNIT_EXPECT_EQ(test, run(e, b, 27),
+	KUNIT_EXPECT_EQ(test, run(e, b, 14 + put_auth(e->buf + 14, sa, 0,
+						      NULL, 0)),
 			TPM2_RM_RC(TPM2_RC_AUTH_CONTEXT));
 	KUNIT_EXPECT_EQ(test, e->f->commands, before);
 	KUNIT_EXPECT_EQ(test, sessions_in(e->f, S_LOADED), 2);
@@ -612,13 +604,8 @@ static void command_copy_is_zeroed(struct kunit *test)
 			    NULL);
 	hdr(e, TPM2_ST_SESSIONS, CC_SIGN);
 	put_unaligned_be32(key, e->buf + 10);
-	put_unaligned_be32(13, e->buf + 14);
-	put_unaligned_be32(TPM2_RS_PW, e->buf + 18);
-	put_unaligned_be16(0, e->buf + 22);
-	e->buf[24] = 0;
-	put_unaligned_be16(4, e->buf + 25);
-	memcpy(e->buf + 27, "pass", 4);
-	KUNIT_EXPECT_EQ(test, run(e, c, 31), 0);
+	KUNIT_EXPECT_EQ(test, run(e, c, 14 + put_auth(e->buf + 14, TPM2_RS_PW,
+						      0, "pass", 4)), 0);
 	KUNIT_EXPECT_PTR_EQ(test, memchr_inv(e->rm->copy, 0, TPM_BUFSIZE),
 			    NULL);
 	tpm2_rm_client_free(c, true);

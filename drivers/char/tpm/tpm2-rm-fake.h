@@ -520,6 +520,24 @@ static __maybe_unused u32 start_session(struct kunit *test, struct env *e,
 	return get_unaligned_be32(e->buf + 10);
 }
 
+/*
+ * An authorization area of one session at @p: its size, @handle, an
+ * empty nonce, @attrs and an HMAC (or password) of @len bytes.
+ * Return: the bytes written.
+ */
+static __maybe_unused size_t put_auth(u8 *p, u32 handle, u8 attrs,
+				      const void *hmac, u16 len)
+{
+	put_unaligned_be32(9 + len, p);
+	put_unaligned_be32(handle, p + 4);
+	put_unaligned_be16(0, p + 8);
+	p[10] = attrs;
+	put_unaligned_be16(len, p + 11);
+	if (len)
+		memcpy(p + 13, hmac, len);
+	return 13 + len;
+}
+
 static __maybe_unused s64 sign(struct env *e, struct tpm2_rm_client *c, u32 key,
 			       u32 session, u8 attrs)
 {
@@ -527,12 +545,7 @@ static __maybe_unused s64 sign(struct env *e, struct tpm2_rm_client *c, u32 key,
 	put_unaligned_be32(key, e->buf + 10);
 	if (!session)
 		return run(e, c, 14);
-	put_unaligned_be32(9, e->buf + 14);
-	put_unaligned_be32(session, e->buf + 18);
-	put_unaligned_be16(0, e->buf + 22);
-	e->buf[24] = attrs;
-	put_unaligned_be16(0, e->buf + 25);
-	return run(e, c, 27);
+	return run(e, c, 14 + put_auth(e->buf + 14, session, attrs, NULL, 0));
 }
 
 static __maybe_unused s64 flush(struct env *e, struct tpm2_rm_client *c, u32 h)
@@ -592,14 +605,8 @@ static __maybe_unused s64 try_session_of(struct env *e,
 	    TPM2_CC_START_AUTH_SESS);
 	put_unaligned_be32(0x40000007, e->buf + 10);
 	put_unaligned_be32(0x40000007, e->buf + 14);
-	if (audit) {
-		put_unaligned_be32(9, p);
-		put_unaligned_be32(audit, p + 4);
-		put_unaligned_be16(0, p + 8);
-		p[10] = 0x81;			/* continueSession, audit */
-		put_unaligned_be16(0, p + 11);
-		p += 13;
-	}
+	if (audit)				/* continueSession, audit */
+		p += put_auth(p, audit, 0x81, NULL, 0);
 	put_unaligned_be16(0, p);		/* nonceCaller */
 	put_unaligned_be16(0, p + 2);		/* encryptedSalt */
 	p[4] = type;
