@@ -41,20 +41,6 @@ static unsigned int *resident_count(struct tpm2_rm *rm,
 	return ctx->kind == TPM2_RM_SESSION ? &rm->nr_sessions : &rm->nr_objects;
 }
 
-/*
- * The TPM gave out @handle: whatever a failed flush left there is gone
- * (a session keeps its index whatever the handle's type).
- */
-static void handed_out(struct tpm2_rm *rm, u32 handle)
-{
-	unsigned int i, n = 0;
-
-	for (i = 0; i < rm->nr_unflushed; i++)
-		if (!tpm2_rm_same_handle(rm->unflushed[i], handle))
-			rm->unflushed[n++] = rm->unflushed[i];
-	rm->nr_unflushed = n;
-}
-
 /**
  * tpm2_rm_set_resident() - record that a context is loaded at @phandle
  * @rm:		resource manager
@@ -82,7 +68,8 @@ void tpm2_rm_set_resident(struct tpm2_rm *rm, struct tpm2_rm_ctx *ctx,
 			break;
 		}
 	}
-	handed_out(rm, phandle);
+	/* whatever a failed flush left at that handle is gone */
+	tpm2_rm_unflushed_gone(rm, phandle);
 	ctx->phandle = phandle;
 	ctx->resident = true;
 	list_add_tail(&ctx->lru, resident_list(rm, ctx));

@@ -282,7 +282,7 @@ static ssize_t parse(struct tpm2_rm_client *c, u8 *buf, size_t bufsiz,
 		tpm2_rm_learn_room(rm);
 
 	/* the TPM allows no session here; nor would a made-up answer carry one */
-	if (get_unaligned_be16(buf) == TPM2_ST_SESSIONS &&
+	if (cmd->tag == TPM2_ST_SESSIONS &&
 	    (cmd->cc == TPM2_CC_FLUSH_CONTEXT ||
 	     cmd->cc == TPM2_CC_CONTEXT_SAVE ||
 	     cmd->cc == TPM2_CC_CONTEXT_LOAD))

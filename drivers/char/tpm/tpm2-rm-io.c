@@ -235,6 +235,28 @@ int tpm2_rm_flush(struct tpm2_rm *rm, u32 handle)
 }
 
 /**
+ * tpm2_rm_unflushed_gone() - the TPM no longer holds what a failed flush
+ *	may have left
+ * @rm:		resource manager
+ * @handle:	a handle the TPM just gave out (a session by its index,
+ *		tpm2_rm_same_handle()); 0 after the TPM emptied its object
+ *		slots, for every transient handle
+ */
+void tpm2_rm_unflushed_gone(struct tpm2_rm *rm, u32 handle)
+{
+	unsigned int i, n = 0;
+	u32 h;
+
+	for (i = 0; i < rm->nr_unflushed; i++) {
+		h = rm->unflushed[i];
+		if (handle ? !tpm2_rm_same_handle(h, handle) :
+			     tpm2_rm_is_session(h))
+			rm->unflushed[n++] = h;
+	}
+	rm->nr_unflushed = n;
+}
+
+/**
  * tpm2_rm_retry_flushes() - flush what a failed FlushContext left behind
  * @rm:		resource manager
  *

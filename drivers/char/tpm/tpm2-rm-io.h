@@ -16,6 +16,7 @@ int tpm2_rm_save(struct tpm2_rm *rm, u32 handle, u8 **blob, u16 *blob_len);
 int tpm2_rm_load(struct tpm2_rm *rm, const u8 *blob, u16 blob_len, u32 *handle);
 int tpm2_rm_flush(struct tpm2_rm *rm, u32 handle);
 void tpm2_rm_retry_flushes(struct tpm2_rm *rm);
+void tpm2_rm_unflushed_gone(struct tpm2_rm *rm, u32 handle);
 int tpm2_rm_get_property(struct tpm2_rm *rm, u32 prop, u32 *value);
 void tpm2_rm_learn_room(struct tpm2_rm *rm);
 int tpm2_rm_get_handles(struct tpm2_rm *rm, u32 first, u32 *out,

@@ -176,17 +176,6 @@ out:
 	return ok;
 }
 
-/* Object slots emptied: no handle on the retry list is held any longer. */
-static void forget_unflushed_objects(struct tpm2_rm *rm)
-{
-	unsigned int i, n = 0;
-
-	for (i = 0; i < rm->nr_unflushed; i++)
-		if (tpm2_rm_is_session(rm->unflushed[i]))
-			rm->unflushed[n++] = rm->unflushed[i];
-	rm->nr_unflushed = n;
-}
-
 static void catch_up(struct tpm2_rm *rm)
 {
 	unsigned int lost_ctxs = 0, lost_sessions = 0;
@@ -195,8 +184,8 @@ static void catch_up(struct tpm2_rm *rm)
 
 	rm->tpm_lost = false;
 	rm->tpm_started = false;
-	if (lost)
-		forget_unflushed_objects(rm);
+	if (lost)	/* object slots emptied */
+		tpm2_rm_unflushed_gone(rm, 0);
 	/* the Startup at probe: no client has run a command yet */
 	if (!rm->room_known)
 		return;

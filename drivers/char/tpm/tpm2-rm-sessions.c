@@ -840,6 +840,8 @@ u32 tpm2_rm_admit_load(struct tpm2_rm_client *c, u32 handle)
 		if (ctx->kind == TPM2_RM_SESSION && !ctx->revoked &&
 		    tpm2_rm_same_handle(ctx->vhandle, handle))
 			return 0;
+	if (c->nr_sessions >= client_limit(rm))
+		return TPM2_RC_SESSION_HANDLES;
 	list_for_each_entry(ctx, &rm->orphans, node)
 		if (tpm2_rm_same_handle(ctx->vhandle, handle))
 			from = ctx->user;
@@ -850,8 +852,6 @@ u32 tpm2_rm_admit_load(struct tpm2_rm_client *c, u32 handle)
 				    !ctx->revoked &&
 				    tpm2_rm_same_handle(ctx->vhandle, handle))
 					from = ctx->user;
-	if (c->nr_sessions >= client_limit(rm))
-		return TPM2_RC_SESSION_HANDLES;
 	if (from != c->user && user_at_limit(rm, c->user))
 		return TPM2_RC_SESSION_HANDLES;
 	return 0;
